@@ -1,0 +1,179 @@
+"""The actions: answer from the knowledge base, greet, point to a person, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from knowledge.answers import fill, render
+from knowledge.db import session_factory
+from knowledge.queries import choose_entry, get_round
+from knowledge.topics import CASE_INTENTS, INTENT_LABELS, TOPIC_FOR_INTENT
+from settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+DomainDict = dict[str, Any]
+
+APOLOGY = (
+    "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được câu này. Bạn vui lòng thử lại "
+    "sau ít phút, hoặc {contact}."
+)
+NOTICE = (
+    "Xin chào! Tôi là trợ lý tự động của {department} về đặc xá. Tôi giải thích điều kiện, "
+    "thủ tục, hồ sơ và nhận ý kiến của gia đình. Thông tin tôi đưa ra chỉ để tham khảo, "
+    "không phải quyết định. Bạn không cần cho biết họ tên hay số điện thoại để hỏi."
+)
+CHECK_NOT_READY = (
+    "Phần kiểm tra từng bước cho một trường hợp cụ thể đang được xây dựng. Dưới đây là các "
+    "điều kiện để gia đình tự so sánh với trường hợp của người thân."
+)
+CASE_HINT = (
+    "Gia đình có thể so từng điều kiện trên với trường hợp của người thân (mức án, thời gian "
+    "đã chấp hành tính đến mốc của đợt xét, xếp loại chấp hành án, việc nộp án phí, tiền "
+    "phạt, bồi thường)."
+)
+OUT_OF_SCOPE = (
+    "Câu hỏi này nằm ngoài phạm vi của tôi: tôi chỉ trả lời về đặc xá và những việc gần với "
+    "đặc xá (giảm án, hoãn, tạm đình chỉ, tha tù trước thời hạn, thăm gặp). Với việc khác, "
+    "bạn vui lòng {contact}."
+)
+NOT_UNDERSTOOD = (
+    'Xin lỗi, tôi vẫn chưa hiểu ý bạn. Bạn có thể hỏi ngắn gọn về một việc, ví dụ "điều '
+    'kiện đặc xá", "hồ sơ cần gì", "khi nào có đợt đặc xá". Nếu cần gặp cán bộ, bạn '
+    "hãy {contact}."
+)
+HUMAN = (
+    "Tôi là trợ lý tự động nên không thay được cán bộ. Để được cán bộ giải đáp trực tiếp, "
+    "bạn hãy {contact}."
+)
+MENU = ["ask_conditions", "ask_procedure", "ask_documents", "ask_fees", "give_feedback"]
+
+
+def _buttons(intents: list[str]) -> list[dict[str, str]]:
+    return [{"title": INTENT_LABELS[i], "payload": f"/{i}"} for i in intents]
+
+
+def _text(template: str, settings: Settings) -> str:
+    return fill(template, settings.department, settings.contact)
+
+
+def answer_messages(
+    intent: str, text: str, entities: list[dict[str, Any]], settings: Settings
+) -> list[str]:
+    """The messages that answer ``text`` recognised as ``intent`` (knowledge base read)."""
+    topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
+    with session_factory(settings.database_url)() as session:
+        choice = choose_entry(session, topic, text)
+        if choice is None:
+            return [_text(OUT_OF_SCOPE, settings)]
+        entry = choice.entry
+        round_ = None
+        if topic == "ask_conditions" and entry.round == "law":
+            round_ = get_round(session, settings.current_round)
+        case = intent in CASE_INTENTS or any(
+            e.get("entity") in {"sentence_length", "time_served"} for e in entities
+        )
+        messages = render(
+            entry,
+            department=settings.department,
+            contact=settings.contact,
+            current_round=round_,
+            case_specific=case,
+        )
+    if intent == "check_eligibility":
+        messages.insert(0, CHECK_NOT_READY)
+    elif topic == "ask_conditions" and case:
+        messages.insert(len(messages) - 1, CASE_HINT)
+    return messages
+
+
+class ActionAnswer(Action):
+    """Answers a content question with the best-matching published entry of its topic."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        settings = get_settings()
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name") or "out_of_scope"
+        try:
+            messages = answer_messages(
+                intent, message.get("text") or "", message.get("entities") or [], settings
+            )
+        except Exception:
+            logger.exception("action_answer failed for intent %s", intent)
+            dispatcher.utter_message(text=_text(APOLOGY, settings))
+            return []
+        for text in messages:
+            dispatcher.utter_message(text=text)
+        return []
+
+
+class ActionGreet(Action):
+    """The first greeting: what the assistant is, and that no personal data is needed."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=_text(NOTICE, get_settings()), buttons=_buttons(MENU))
+        return []
+
+
+class ActionHuman(Action):
+    """How to reach the department (configured; never invented)."""
+
+    def name(self) -> str:
+        return "action_human"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=_text(HUMAN, get_settings()))
+        return []
+
+
+class ActionAskAffirmation(Action):
+    """First stage of the two-stage fallback: "did you mean..." with buttons."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        candidates = [
+            r["name"]
+            for r in ranking
+            if r.get("name") in INTENT_LABELS and r["name"] not in {"out_of_scope"}
+        ][:2]
+        buttons = [
+            *_buttons(candidates),
+            {"title": "Không phải các ý trên", "payload": "/out_of_scope"},
+        ]
+        dispatcher.utter_message(text="Có phải bạn muốn hỏi về:", buttons=buttons)
+        return []
+
+
+class ActionDefaultFallback(Action):
+    """Last stage: the assistant says it did not understand and where to ask instead."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=_text(NOT_UNDERSTOOD, get_settings()))
+        return [UserUtteranceReverted()]

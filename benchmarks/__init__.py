@@ -1,0 +1,1 @@
+"""Measurements (accuracy, latency, memory) run against the real servers."""

@@ -1,0 +1,62 @@
+"""``python -m bot run`` starts everything and opens the console chat; see --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import webbrowser
+
+from bot.stack import Stack
+from bot.training import ensure_model
+from knowledge.__main__ import load
+from settings import get_settings
+
+
+def run(open_browser: bool) -> int:
+    settings = get_settings()
+    if load(settings.database_url) != 0:
+        return 1
+    model = ensure_model()
+    stack = Stack(settings, model)
+    print("Starting the action server, the Rasa server and the web chat (about 30 s)...")
+    try:
+        stack.start()
+        url = f"http://{settings.host}:{settings.web_port}/"
+        print(f"Web chat: {url}   (logs in {settings.var_dir / 'logs'})")
+        if open_browser:
+            webbrowser.open(url)
+        from bot.console import chat
+
+        asyncio.run(chat(settings.rasa_url))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping...")
+        stack.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="load, train if needed, start all, console chat")
+    run_parser.add_argument("--no-browser", action="store_true")
+    sub.add_parser("train", help="build the training data and train if it changed")
+    sub.add_parser("web", help="serve the web chat gateway (started by 'run')")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(open_browser=not args.no_browser and sys.stdout.isatty())
+    if args.command == "train":
+        print(ensure_model())
+        return 0
+    if args.command == "web":
+        from bot.web import serve
+
+        serve(get_settings())
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Starting and stopping the processes: action server, Rasa server, web gateway."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy.engine import make_url
+
+from bot.training import RASA_ENV, rasa_env
+from settings import ROOT, Settings
+
+APP_PYTHON = Path(sys.executable)
+
+
+def tracker_store_config(url: str) -> dict[str, object]:
+    """Rasa's SQL tracker store settings for a SQLAlchemy URL (SQLite or PostgreSQL)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    if backend == "postgresql":
+        config: dict[str, object] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parsed.host or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "db": parsed.database,
+            "username": parsed.username,
+        }
+        if parsed.password:
+            config["password"] = parsed.password
+        return config
+    raise SystemExit(f"AMNESTY_TRACKER_URL: use a sqlite:/// or postgresql:// URL, not {backend}")
+
+
+def write_endpoints(settings: Settings) -> Path:
+    """The endpoints file Rasa reads: our action server and the SQL tracker store."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.var_dir / "endpoints.yml"
+    endpoints = {
+        "action_endpoint": {"url": f"http://{settings.host}:{settings.actions_port}/webhook"},
+        "tracker_store": tracker_store_config(settings.tracker_url),
+    }
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def rasa_token(settings: Settings) -> str:
+    """The token for Rasa's HTTP API: configured, or made for this run (var/rasa_token)."""
+    token = settings.rasa_token or secrets.token_urlsafe(24)
+    path = settings.var_dir / "rasa_token"
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(token, encoding="utf-8")
+    return token
+
+
+@dataclass
+class Stack:
+    """The running processes, stopped in reverse order."""
+
+    settings: Settings
+    model: Path
+    token: str = ""
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log_dir = self.settings.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes.append((name, process))
+
+    def _app_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "AMNESTY_DATABASE_URL": self.settings.database_url,
+                "AMNESTY_TRACKER_URL": self.settings.tracker_url,
+                "AMNESTY_VAR_DIR": str(self.settings.var_dir),
+                "AMNESTY_RASA_PORT": str(self.settings.rasa_port),
+                "AMNESTY_ACTIONS_PORT": str(self.settings.actions_port),
+                "AMNESTY_WEB_PORT": str(self.settings.web_port),
+                "AMNESTY_HOST": self.settings.host,
+                "SANIC_HOST": self.settings.host,
+            }
+        )
+        return env
+
+    def start(self, web: bool = True) -> None:
+        """Start every process and wait until each one answers."""
+        s = self.settings
+        self.token = rasa_token(s)
+        endpoints = write_endpoints(s)
+        self._spawn(
+            "actions",
+            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.actions_port)],
+            self._app_env(),
+        )
+        rasa = rasa_env()
+        rasa["SANIC_HOST"] = s.host
+        self._spawn(
+            "rasa",
+            [
+                str(RASA_ENV / "bin" / "rasa"),
+                "run",
+                "--enable-api",
+                "-i",
+                s.host,
+                "-p",
+                str(s.rasa_port),
+                "--auth-token",
+                self.token,
+                "-m",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+            ],
+            rasa,
+        )
+        if web:
+            self._spawn("web", [str(APP_PYTHON), "-m", "bot", "web"], self._app_env())
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        s = self.settings
+        checks = {
+            "actions": f"http://{s.host}:{s.actions_port}/health",
+            "rasa": f"{s.rasa_url}/status?token={self.token}",
+            "web": f"http://{s.host}:{s.web_port}/health",
+        }
+        pending = {name for name, _ in self.processes}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, process in self.processes:
+                if name in pending and process.poll() is not None:
+                    raise RuntimeError(
+                        f"the {name} process exited with code {process.returncode}; "
+                        f"see {s.var_dir / 'logs' / (name + '.log')}"
+                    )
+            for name in sorted(pending):
+                try:
+                    if httpx.get(checks[name], timeout=2).status_code == 200:
+                        pending.discard(name)
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _, process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _, process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,110 @@
+"""The gateway process: the local web chat (and, later, the staff pages and webhooks)."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.rasa_client import RasaClient, RasaUnavailable
+from settings import Settings
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+COOKIE = "amnesty_chat"
+MAX_TEXT_CHARS = 20_000
+BUSY = (
+    "Xin lỗi, hệ thống đang bận hoặc gặp sự cố nên chưa trả lời được. "
+    "Bạn vui lòng thử lại sau ít phút."
+)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The web chat app; it talks to Rasa only through the REST channel."""
+    # Button payloads each web sender was last offered: only those become intents.
+    offered: dict[str, set[str]] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        app.state.rasa = RasaClient(settings.rasa_url)
+        yield
+        await app.state.rasa.aclose()
+
+    async def page(request: Request) -> Response:
+        response = TEMPLATES.TemplateResponse(request, "chat.html", {})
+        if COOKIE not in request.cookies:
+            response.set_cookie(
+                COOKIE,
+                secrets.token_urlsafe(16),
+                httponly=True,
+                samesite="strict",
+                max_age=7 * 24 * 3600,
+            )
+        return response
+
+    async def messages(request: Request) -> Response:
+        chat_id = request.cookies.get(COOKIE)
+        if not chat_id:
+            return JSONResponse({"error": "Hãy tải lại trang để bắt đầu trò chuyện."}, 400)
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "Yêu cầu không hợp lệ."}, 400)
+        sender = f"web:{chat_id}"
+        payload = body.get("payload") if isinstance(body, dict) else None
+        text = body.get("text") if isinstance(body, dict) else None
+        if isinstance(payload, str) and payload in offered.get(sender, set()):
+            message = payload
+        elif isinstance(text, str) and text.strip():
+            # Typed text is always text: a leading "/" must not be read as an intent.
+            message = text[:MAX_TEXT_CHARS]
+            if message.lstrip().startswith("/"):
+                message = " " + message
+        else:
+            return JSONResponse({"error": "Bạn chưa nhập câu hỏi."}, 400)
+        try:
+            replies = await request.app.state.rasa.send(sender, message)
+        except RasaUnavailable:
+            return JSONResponse({"replies": [{"text": BUSY, "buttons": []}], "busy": True})
+        offered[sender] = {b["payload"] for r in replies for b in r.buttons}
+        return JSONResponse(
+            {
+                "replies": [
+                    {
+                        "text": r.text,
+                        "buttons": [
+                            {"title": b["title"], "payload": b["payload"]} for b in r.buttons
+                        ],
+                    }
+                    for r in replies
+                ]
+            }
+        )
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/", page),
+            Route("/api/messages", messages, methods=["POST"]),
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve(settings: Settings) -> None:
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.web_port,
+        log_level="warning",
+        access_log=False,
+    )

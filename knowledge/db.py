@@ -1,0 +1,42 @@
+"""Engines and sessions for any SQLAlchemy URL (SQLite file by default, PostgreSQL...)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.models import Base
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite, creates the folder and turns on WAL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the knowledge-base tables that do not exist yet."""
+    Base.metadata.create_all(engine)
+
+
+@lru_cache(maxsize=4)
+def session_factory(url: str) -> sessionmaker[Session]:
+    """One session factory per database URL for the life of the process."""
+    return sessionmaker(make_engine(url), expire_on_commit=False)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test: data checks, the Rasa-side unit tests, then our unit and end-to-end
+# tests against the real Rasa server, action server and databases.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+status=0
+
+say "Lint (ruff)"
+.venv-app/bin/ruff check . || status=1
+
+say "Training data and model (trained only when data or config changed)"
+.venv-app/bin/python -m bot train || exit 1
+
+say "rasa data validate"
+.venv-rasa/bin/rasa data validate --config config.yml --domain domain.yml \
+  --data build/nlu/nlu.yml data --fail-on-warnings >var-validate.log 2>&1 \
+  || { cat var-validate.log; status=1; }
+rm -f var-validate.log
+
+say "Tests in the Rasa environment (our NLU components)"
+.venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/rasa || status=1
+
+say "Tests in the application environment (unit, then end to end)"
+.venv-app/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/e2e || status=1
+
+exit $status

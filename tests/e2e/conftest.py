@@ -1,0 +1,79 @@
+"""The real stack for end-to-end tests: action server, Rasa server and web gateway.
+
+Started once per test session on free ports, with its own SQLite databases.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.stack import Stack
+from bot.training import model_file
+from knowledge.__main__ import load
+from settings import Settings, from_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Assistant:
+    settings: Settings
+    token: str
+
+    def send(self, text: str, sender: str | None = None) -> list[dict[str, Any]]:
+        """One message through Rasa's REST channel; returns the bot's messages."""
+        response = httpx.post(
+            f"{self.settings.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender or f"test-{uuid.uuid4().hex[:8]}", "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.settings.rasa_url}/model/parse",
+            params={"token": self.token},
+            json={"text": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    model = model_file()
+    if not model.exists():
+        pytest.fail(f"No trained model {model.name} for the current data: run `make train`.")
+    var = tmp_path_factory.mktemp("var")
+    settings = from_env(
+        {
+            "AMNESTY_VAR_DIR": str(var),
+            "AMNESTY_RASA_PORT": str(free_port()),
+            "AMNESTY_ACTIONS_PORT": str(free_port()),
+            "AMNESTY_WEB_PORT": str(free_port()),
+        }
+    )
+    assert load(settings.database_url) == 0
+    stack = Stack(settings, model)
+    stack.start(web=True)
+    try:
+        yield Assistant(settings, stack.token)
+    finally:
+        stack.stop()
+
+
+def joined(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)

@@ -1,0 +1,1 @@
+"""Vietnamese text handling shared by the Rasa pipeline and our own code."""
