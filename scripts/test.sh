@@ -7,6 +7,16 @@ export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 status=0
 
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    say "Installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+      >/dev/null || echo "chromium could not be installed: browser tests will be skipped"
+  else
+    echo "chromium is missing and this is not root: browser tests will be skipped"
+  fi
+fi
+
 say "Lint (ruff)"
 .venv-app/bin/ruff check . || status=1
 

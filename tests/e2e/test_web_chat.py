@@ -1,0 +1,72 @@
+"""The local web chat in real headless Chromium (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import Assistant
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it as root)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, assistant: Assistant) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone screen
+    page = context.new_page()
+    page.goto(f"http://{assistant.settings.host}:{assistant.settings.web_port}/")
+    yield page
+    context.close()
+
+
+def ask(page: Page, text: str) -> None:
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+
+
+def test_ask_see_answer_with_citation_and_press_a_button(page: Page, assistant: Assistant) -> None:
+    expect(page.locator(".msg.bot").first).to_contain_text("không phải quyết định")
+    ask(page, "hồ sơ đề nghị đặc xá gồm những giấy tờ gì")
+    expect(page.locator(".cite").first).to_contain_text("Nguồn:")
+    expect(page.locator(".cite").first).to_contain_text("30/2018/QH14")
+    page.get_by_role("button", name="Chi phí, cảnh báo lừa đảo").click()
+    expect(page.locator(".cite")).to_have_count(2)
+    expect(page.locator(".msg.bot").last).to_contain_text("biên lai")
+    page.screenshot(path=str(assistant.settings.var_dir / "web-chat.png"), full_page=True)
+
+
+def test_typed_html_is_shown_as_text(page: Page) -> None:
+    expect(page.locator(".msg.bot").first).to_be_visible()
+    ask(page, '<img src=x onerror="window.pwned=1"> điều kiện đặc xá')
+    expect(page.locator(".msg.user").last).to_contain_text("<img src=x")
+    expect(page.locator(".cite").last).to_be_visible()
+    assert page.evaluate("window.pwned") is None
+
+
+def test_typed_slash_text_is_not_an_intent(page: Page) -> None:
+    expect(page.locator(".msg.bot").first).to_be_visible()
+    ask(page, "/ask_fees")
+    expect(page.locator(".msg.bot")).not_to_have_count(1)
+    assert "biên lai" not in (page.locator(".msg.bot").last.text_content() or "")
