@@ -13,10 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 DEFAULT_DEPARTMENT = "Phòng Cảnh sát thi hành án hình sự và hỗ trợ tư pháp (PC10) Công an tỉnh"
+# A noun phrase: answers say "liên hệ {department} qua {contact}". Nothing is invented:
+# set AMNESTY_CONTACT to the department's published hotline and address.
 DEFAULT_CONTACT = (
-    "liên hệ trực tiếp trại giam hoặc trại tạm giam nơi người thân đang chấp hành án, "
-    "hoặc đến trụ sở Công an tỉnh nơi gia đình cư trú (đơn vị chưa cấu hình số điện thoại "
-    "và địa chỉ cho trợ lý, nên trợ lý không đưa số nào)"
+    "số điện thoại và địa chỉ tiếp công dân mà Công an tỉnh công bố chính thức (trợ lý chưa "
+    "được cấu hình các thông tin này nên không đưa số nào)"
 )
 
 

@@ -21,7 +21,7 @@ DomainDict = dict[str, Any]
 
 APOLOGY = (
     "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được câu này. Bạn vui lòng thử lại "
-    "sau ít phút, hoặc {contact}."
+    "sau ít phút, hoặc liên hệ {department} qua {contact}."
 )
 NOTICE = (
     "Xin chào! Tôi là trợ lý tự động của {department} về đặc xá. Tôi giải thích điều kiện, "
@@ -40,16 +40,17 @@ CASE_HINT = (
 OUT_OF_SCOPE = (
     "Câu hỏi này nằm ngoài phạm vi của tôi: tôi chỉ trả lời về đặc xá và những việc gần với "
     "đặc xá (giảm án, hoãn, tạm đình chỉ, tha tù trước thời hạn, thăm gặp). Với việc khác, "
-    "bạn vui lòng {contact}."
+    "bạn vui lòng liên hệ {department} qua {contact}."
 )
 NOT_UNDERSTOOD = (
     'Xin lỗi, tôi vẫn chưa hiểu ý bạn. Bạn có thể hỏi ngắn gọn về một việc, ví dụ "điều '
     'kiện đặc xá", "hồ sơ cần gì", "khi nào có đợt đặc xá". Nếu cần gặp cán bộ, bạn '
-    "hãy {contact}."
+    "hãy liên hệ {department} qua {contact}."
 )
 HUMAN = (
     "Tôi là trợ lý tự động nên không thay được cán bộ. Để được cán bộ giải đáp trực tiếp, "
-    "bạn hãy {contact}."
+    "bạn hãy liên hệ {department} qua {contact}, hoặc hỏi trực tiếp trại giam nơi người thân "
+    "đang chấp hành án."
 )
 MENU = ["ask_conditions", "ask_procedure", "ask_documents", "ask_fees", "give_feedback"]
 

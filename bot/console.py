@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+from bot.rasa_client import RasaClient, RasaUnavailable, Reply, as_typed_text
 
 BUSY = "Xin lỗi, hệ thống đang bận hoặc gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 
@@ -41,7 +41,8 @@ async def chat(rasa_url: str) -> None:
             while not line:
                 line = (await asyncio.to_thread(input, "👤 ")).strip()
             if line.isdigit() and 1 <= int(line) <= len(payloads):
-                line = payloads[int(line) - 1]
-            text = line
+                text = payloads[int(line) - 1]  # a button the assistant offered
+            else:
+                text = as_typed_text(line)
     finally:
         await client.aclose()

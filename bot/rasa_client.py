@@ -7,6 +7,15 @@ from typing import Any
 
 import httpx
 
+# Rasa strips whitespace and reads text starting with "/" as an intent. A zero-width space in
+# front keeps typed text as text; the normaliser removes it before the model sees it.
+TYPED_TEXT_MARK = "\u200b"
+
+
+def as_typed_text(text: str) -> str:
+    """The family's typed text, safe from being taken for a button payload."""
+    return TYPED_TEXT_MARK + text if text.lstrip().startswith("/") else text
+
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer, or answered with nothing (it hides action errors behind a 200)."""

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient, RasaUnavailable, as_typed_text
 from settings import Settings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -27,8 +27,9 @@ BUSY = (
 
 def create_app(settings: Settings) -> Starlette:
     """The web chat app; it talks to Rasa only through the REST channel."""
-    # Button payloads each web sender was last offered: only those become intents.
+    # Button payloads each web sender has been offered: only those become intents.
     offered: dict[str, set[str]] = {}
+    max_senders = 10_000
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
@@ -62,17 +63,16 @@ def create_app(settings: Settings) -> Starlette:
         if isinstance(payload, str) and payload in offered.get(sender, set()):
             message = payload
         elif isinstance(text, str) and text.strip():
-            # Typed text is always text: a leading "/" must not be read as an intent.
-            message = text[:MAX_TEXT_CHARS]
-            if message.lstrip().startswith("/"):
-                message = " " + message
+            message = as_typed_text(text[:MAX_TEXT_CHARS])
         else:
             return JSONResponse({"error": "Bạn chưa nhập câu hỏi."}, 400)
         try:
             replies = await request.app.state.rasa.send(sender, message)
         except RasaUnavailable:
             return JSONResponse({"replies": [{"text": BUSY, "buttons": []}], "busy": True})
-        offered[sender] = {b["payload"] for r in replies for b in r.buttons}
+        if len(offered) > max_senders:
+            offered.clear()
+        offered.setdefault(sender, set()).update(b["payload"] for r in replies for b in r.buttons)
         return JSONResponse(
             {
                 "replies": [
@@ -107,4 +107,5 @@ def serve(settings: Settings) -> None:
         port=settings.web_port,
         log_level="warning",
         access_log=False,
+        ws="none",  # no websockets here; rasa-sdk pins an old websockets uvicorn cannot use
     )

@@ -32,7 +32,7 @@ def citation_line(citations: Iterable[Mapping[str, Any]]) -> str:
         text = format_citation(c)
         if text not in seen:
             seen.append(text)
-    return "📖 Nguồn: " + "; ".join(seen) + "."
+    return "Nguồn: " + "; ".join(seen) + "."
 
 
 def fill(text: str, department: str, contact: str) -> str:
@@ -88,18 +88,20 @@ def render(
     citations = list(entry.citations)
     verified = entry.verified
     if current_round is not None:
-        body += f"\n\n🗓 {current_round.name}: {current_round.note.strip()}"
+        body += f"\n\n{current_round.name}: {current_round.note.strip()}"
         citations += current_round.citations
         verified = verified and current_round.verified
     if not verified and "chưa được kiểm chứng" not in body and "chưa kiểm chứng" not in body:
         body += "\n\n" + UNVERIFIED
     tail = citation_line(citations)
     if case_specific:
-        tail += "\n\n" + DISCLAIMER
+        tail = f"{DISCLAIMER}\n{tail}"
     messages = split_message(fill(body, department, contact))
     last = f"{messages[-1]}\n\n{tail}" if messages else tail
     if len(last) > MAX_MESSAGE_CHARS * 1.5:
         messages.append(tail)
     else:
         messages[-1:] = [last]
-    return messages
+    # Rasa's REST channel turns every blank line into a separate message: keep paragraphs of
+    # one message together with single line breaks.
+    return [m.replace("\n\n", "\n") for m in messages]

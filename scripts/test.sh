@@ -29,6 +29,13 @@ say "rasa data validate"
   || { cat var-validate.log; status=1; }
 rm -f var-validate.log
 
+say "Test stories (rasa test core on the trained model)"
+MODEL=$(.venv-app/bin/python -c 'from bot.training import model_file; print(model_file())')
+.venv-rasa/bin/rasa test core --model "$MODEL" --stories tests/stories \
+  --out build/story-results --fail-on-prediction-errors >build/story-test.log 2>&1 \
+  && echo "test stories: all predicted as written" \
+  || { tail -n 40 build/story-test.log; cat build/story-results/failed_test_stories.yml 2>/dev/null; status=1; }
+
 say "Tests in the Rasa environment (our NLU components)"
 .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/rasa || status=1
 

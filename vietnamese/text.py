@@ -47,8 +47,9 @@ _ABBREVIATION_RE = re.compile(
     re.IGNORECASE,
 )
 _SPACES_RE = re.compile(r"\s+")
-# Characters that are never text: controls (except whitespace), surrogates, private use.
-_JUNK_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+# Characters that are never text: controls (except whitespace), invisible format characters
+# (zero-width spaces and joiners, bidi marks), surrogates, private use, unassigned.
+_JUNK_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
 def _drop_junk(text: str) -> str:

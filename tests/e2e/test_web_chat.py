@@ -53,15 +53,16 @@ def test_ask_see_answer_with_citation_and_press_a_button(page: Page, assistant: 
     expect(page.locator(".cite").first).to_contain_text("30/2018/QH14")
     page.get_by_role("button", name="Chi phí, cảnh báo lừa đảo").click()
     expect(page.locator(".cite")).to_have_count(2)
-    expect(page.locator(".msg.bot").last).to_contain_text("biên lai")
+    expect(page.locator("#log")).to_contain_text("biên lai")
     page.screenshot(path=str(assistant.settings.var_dir / "web-chat.png"), full_page=True)
 
 
 def test_typed_html_is_shown_as_text(page: Page) -> None:
     expect(page.locator(".msg.bot").first).to_be_visible()
-    ask(page, '<img src=x onerror="window.pwned=1"> điều kiện đặc xá')
+    ask(page, 'Điều kiện để được đặc xá là gì <img src=x onerror="window.pwned=1">')
     expect(page.locator(".msg.user").last).to_contain_text("<img src=x")
-    expect(page.locator(".cite").last).to_be_visible()
+    expect(page.locator(".msg.bot")).not_to_have_count(1)
+    assert page.locator("#log img").count() == 0
     assert page.evaluate("window.pwned") is None
 
 

@@ -26,7 +26,7 @@ def test_render_cites_sources_and_adds_round_and_reminder(loaded: sessionmaker[S
             case_specific=True,
         )
     text = "\n".join(messages)
-    assert "📖 Nguồn:" in text and "30/2018/QH14" in text and "457/2026/QĐ-CTN" in text
+    assert "Nguồn:" in text and "30/2018/QH14" in text and "457/2026/QĐ-CTN" in text
     assert DISCLAIMER in text
     assert "chưa được kiểm chứng" in text or "chưa kiểm chứng" in text
     assert "{department}" not in text and "{contact}" not in text

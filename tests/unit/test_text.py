@@ -77,3 +77,8 @@ VIETNAMESE = st.text(
 def test_normalize_is_idempotent_on_vietnamese(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+def test_invisible_characters_are_removed() -> None:
+    assert normalize("\u200b/ask_fees") == "ask_fees"
+    assert normalize("đặc\u200b xá\ufeff") == "đặc xá"
