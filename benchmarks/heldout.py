@@ -144,3 +144,48 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+ENTRY_LABELS = HELDOUT.with_name("entries.yml")
+
+
+@dataclass(frozen=True)
+class EntryChoice:
+    labelled: int  # items with an entry label whose intent the model got right
+    right: int  # ... for which the assistant chose one of the acceptable entries
+    end_to_end: int  # all labelled items answered with an acceptable entry (intent right too)
+    total: int  # all labelled items
+
+    def markdown(self) -> str:
+        return (
+            f"Right entry within the right intent: {self.right}/{self.labelled} "
+            f"({self.right / max(self.labelled, 1):.1%}); end to end (intent and entry): "
+            f"{self.end_to_end}/{self.total} ({self.end_to_end / max(self.total, 1):.1%})."
+        )
+
+
+def entry_choice(report: Report, database_url: str) -> EntryChoice:
+    """How often the ranking picks an acceptable entry for the held-out questions."""
+    from knowledge.db import session_factory
+    from knowledge.queries import choose_entry
+    from knowledge.topics import TOPIC_FOR_INTENT
+
+    data = yaml.safe_load(ENTRY_LABELS.read_text(encoding="utf-8"))
+    keys = {row["text"]: row["keys"] for row in data["items"]}
+    labelled = right = end_to_end = total = 0
+    with session_factory(database_url)() as session:
+        for p in report.predictions:
+            acceptable = keys.get(p.item.text)
+            if acceptable is None:
+                continue
+            total += 1
+            if not p.correct:
+                continue
+            topic = TOPIC_FOR_INTENT.get(p.item.intent, "out_of_scope")
+            choice = choose_entry(session, topic, p.item.text)
+            chosen = choice.entry.key if choice else "none"
+            labelled += 1
+            if chosen in acceptable:
+                right += 1
+                end_to_end += 1
+    return EntryChoice(labelled, right, end_to_end, total)

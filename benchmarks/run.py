@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.heldout import FLOORS, evaluate, load
+from benchmarks.heldout import FLOORS, entry_choice, evaluate, load
 from bot.stack import Stack
 from bot.training import BUILD_NLU, RASA_ENV, build_training_data, ensure_model, rasa_env
 from knowledge.__main__ import load as load_knowledge
@@ -140,6 +140,13 @@ def main() -> None:
                 "Floors enforced by `tests/e2e/test_heldout.py`: "
                 + ", ".join(f"{k} {v:.0%}" for k, v in FLOORS.items())
                 + ".",
+                "",
+            ]
+            lines += [
+                "## Choice of the answer within the intent",
+                "",
+                entry_choice(report, settings.database_url).markdown(),
+                "(labels in tests/heldout/entries.yml, made from entry titles and answers only)",
                 "",
             ]
             lines += ["Most frequent confusions (gold → predicted):", ""]
