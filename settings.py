@@ -58,7 +58,12 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         database_url=env.get("AMNESTY_DATABASE_URL", f"sqlite:///{var_dir / 'amnesty.db'}"),
         tracker_url=env.get("AMNESTY_TRACKER_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
         current_round=env.get("AMNESTY_CURRENT_ROUND", "2026"),
-        department=env.get("AMNESTY_DEPARTMENT", DEFAULT_DEPARTMENT),
+        department=env.get("AMNESTY_DEPARTMENT")
+        or (
+            f"{DEFAULT_DEPARTMENT} {env['AMNESTY_PROVINCE']}"
+            if env.get("AMNESTY_PROVINCE")
+            else DEFAULT_DEPARTMENT
+        ),
         contact=env.get("AMNESTY_CONTACT", DEFAULT_CONTACT),
         host=env.get("AMNESTY_HOST", "127.0.0.1"),
         rasa_port=_int(env, "AMNESTY_RASA_PORT", 5005),

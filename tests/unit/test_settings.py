@@ -39,3 +39,10 @@ def test_tracker_store_follows_the_url() -> None:
     }
     with pytest.raises(SystemExit, match="sqlite:/// or postgresql://"):
         tracker_store_config("mysql://x@y/z")
+
+
+def test_province_completes_the_department_name() -> None:
+    assert from_env({"AMNESTY_PROVINCE": "Quảng Ngãi"}).department.endswith(
+        "Công an tỉnh Quảng Ngãi"
+    )
+    assert from_env({"AMNESTY_DEPARTMENT": "Phòng PC10"}).department == "Phòng PC10"
