@@ -76,9 +76,10 @@ def answer_messages(
         round_ = None
         if topic == "ask_conditions" and entry.round == "law":
             round_ = get_round(session, settings.current_round)
-        case = intent in CASE_INTENTS or any(
+        has_case_facts = any(
             e.get("entity") in {"sentence_length", "time_served"} for e in entities
         )
+        case = intent in CASE_INTENTS or has_case_facts
         messages = render(
             entry,
             department=settings.department,
@@ -88,7 +89,7 @@ def answer_messages(
         )
     if intent == "check_eligibility":
         messages.insert(0, CHECK_NOT_READY)
-    elif topic == "ask_conditions" and case:
+    elif topic == "ask_conditions" and has_case_facts:
         messages.insert(len(messages) - 1, CASE_HINT)
     return messages
 

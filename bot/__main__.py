@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import webbrowser
 
@@ -28,7 +27,7 @@ def run(open_browser: bool) -> int:
             webbrowser.open(url)
         from bot.console import chat
 
-        asyncio.run(chat(settings.rasa_url))
+        chat(settings.rasa_url)
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
-from bot.rasa_client import RasaClient, RasaUnavailable, Reply, as_typed_text
+import httpx
+
+from bot.rasa_client import RasaUnavailable, Reply, as_typed_text, parse_replies
 
 BUSY = "Xin lỗi, hệ thống đang bận hoặc gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 
@@ -22,27 +23,34 @@ def show(replies: list[Reply]) -> list[str]:
     return payloads
 
 
-async def chat(rasa_url: str) -> None:
-    client = RasaClient(rasa_url)
+def send(client: httpx.Client, sender: str, text: str) -> list[Reply]:
+    try:
+        response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise RasaUnavailable(str(exc)) from exc
+    return parse_replies(response.json())
+
+
+def chat(rasa_url: str) -> None:
+    """Read lines until Ctrl-D (or Ctrl-C, which the caller handles)."""
     sender = f"console:{uuid.uuid4().hex[:12]}"
     print("Gõ câu hỏi rồi nhấn Enter. Gõ số để chọn nút. Ctrl-C hoặc Ctrl-D để thoát.")
-    payloads: list[str] = []
-    try:
+    with httpx.Client(base_url=rasa_url, timeout=60) as client:
         text = "xin chào"
         while True:
             try:
-                payloads = show(await client.send(sender, text))
+                payloads = show(send(client, sender, text))
             except RasaUnavailable:
+                payloads = []
                 print(f"\n🤖 {BUSY}")
-            try:
-                line = (await asyncio.to_thread(input, "\n👤 ")).strip()
-            except EOFError:
-                return
+            line = ""
             while not line:
-                line = (await asyncio.to_thread(input, "👤 ")).strip()
+                try:
+                    line = input("\n👤 ").strip()
+                except EOFError:
+                    return
             if line.isdigit() and 1 <= int(line) <= len(payloads):
                 text = payloads[int(line) - 1]  # a button the assistant offered
             else:
                 text = as_typed_text(line)
-    finally:
-        await client.aclose()
