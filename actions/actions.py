@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.answers import fill, render
 from knowledge.db import session_factory
-from knowledge.queries import choose_entry, get_round
-from knowledge.topics import CASE_INTENTS, INTENT_LABELS, TOPIC_FOR_INTENT
+from knowledge.queries import choose_entry, entry_by_key, get_round
+from knowledge.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -69,10 +69,12 @@ def answer_messages(
     """The messages that answer ``text`` recognised as ``intent`` (knowledge base read)."""
     topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
     with session_factory(settings.database_url)() as session:
-        choice = choose_entry(session, topic, text)
-        if choice is None:
-            return [_text(OUT_OF_SCOPE, settings)]
-        entry = choice.entry
+        entry = entry_by_key(session, ENTRY_FOR_INTENT.get(intent, ""))
+        if entry is None:
+            choice = choose_entry(session, topic, text, settings.current_round)
+            if choice is None:
+                return [_text(OUT_OF_SCOPE, settings)]
+            entry = choice.entry
         round_ = None
         if topic == "ask_conditions" and entry.round == "law":
             round_ = get_round(session, settings.current_round)

@@ -164,11 +164,11 @@ class EntryChoice:
         )
 
 
-def entry_choice(report: Report, database_url: str) -> EntryChoice:
+def entry_choice(report: Report, database_url: str, current_round: str) -> EntryChoice:
     """How often the ranking picks an acceptable entry for the held-out questions."""
     from knowledge.db import session_factory
-    from knowledge.queries import choose_entry
-    from knowledge.topics import TOPIC_FOR_INTENT
+    from knowledge.queries import choose_entry, entry_by_key
+    from knowledge.topics import ENTRY_FOR_INTENT, TOPIC_FOR_INTENT
 
     data = yaml.safe_load(ENTRY_LABELS.read_text(encoding="utf-8"))
     keys = {row["text"]: row["keys"] for row in data["items"]}
@@ -182,8 +182,9 @@ def entry_choice(report: Report, database_url: str) -> EntryChoice:
             if not p.correct:
                 continue
             topic = TOPIC_FOR_INTENT.get(p.item.intent, "out_of_scope")
-            choice = choose_entry(session, topic, p.item.text)
-            chosen = choice.entry.key if choice else "none"
+            fixed = entry_by_key(session, ENTRY_FOR_INTENT.get(p.item.intent, ""))
+            choice = choose_entry(session, topic, p.item.text, current_round)
+            chosen = fixed.key if fixed else choice.entry.key if choice else "none"
             labelled += 1
             if chosen in acceptable:
                 right += 1

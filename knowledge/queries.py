@@ -29,13 +29,15 @@ def published_entries(session: Session, topic: str) -> list[Entry]:
     return list(session.scalars(stmt))
 
 
-def choose_entry(session: Session, topic: str, text: str) -> Choice | None:
+def choose_entry(
+    session: Session, topic: str, text: str, current_round: str | None = None
+) -> Choice | None:
     """The published entry of ``topic`` whose example questions best match ``text``.
 
     For ``out_of_scope`` only a real match counts; for other topics the first entry
     is the default when nothing matches.
     """
-    ranked = rank(published_entries(session, topic), text)
+    ranked = rank(published_entries(session, topic), text, current_round)
     if not ranked:
         return None
     best = ranked[0]

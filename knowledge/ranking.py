@@ -18,6 +18,8 @@ from vietnamese.text import fold, normalize
 
 _WORD_RE = re.compile(r"\w+")
 # Words so common in families' questions that they say nothing about which entry fits.
+# Not here: words whose folded form is also a content word ("tôi"/"tội", "bạn"/"bản",
+# "thì"/"thi hành", "vậy"/"vay", "đang"/"đăng", "chị"/"chi phí").
 STOPWORDS = frozenset(
     [
         "a",
@@ -26,11 +28,7 @@ STOPWORDS = frozenset(
         "ak",
         "anh",
         "em",
-        "chi",
-        "toi",
         "minh",
-        "ban",
-        "thi",
         "la",
         "co",
         "khong",
@@ -45,25 +43,20 @@ STOPWORDS = frozenset(
         "gi",
         "the",
         "nao",
-        "vay",
         "sao",
         "roi",
         "oi",
         "da",
-        "dang",
         "se",
         "bi",
         "o",
-        "ma",
         "nay",
-        "do",
         "cac",
         "mot",
         "nhu",
         "khi",
         "hoi",
         "xin",
-        "cam",
         "on",
         "giup",
         "dac",
@@ -75,7 +68,25 @@ STOPWORDS = frozenset(
 class Rankable(Protocol):
     key: str
     title: str
+    round: str
     questions: list[str]
+
+
+_YEAR_RE = re.compile(r"\b(2024|2025|2026)\b")
+_THIS_ROUND_RE = re.compile(r"\b(nam nay|dot nay|lan nay|sap toi|dot toi|nam toi)\b")
+# How much an entry of the round the question names is preferred over the others.
+ROUND_BONUS = 1.5
+
+
+def round_hint(query: str, current_round: str | None) -> str | None:
+    """The round a question names: a year ("năm 2024") or "this year" (the current round)."""
+    folded = fold(query)
+    year = _YEAR_RE.search(folded)
+    if year:
+        return year.group(1)
+    if current_round and _THIS_ROUND_RE.search(folded):
+        return current_round.split("-")[0]
+    return None
 
 
 def terms(text: str) -> list[str]:
@@ -92,10 +103,11 @@ class Scored:
     score: float
 
 
-def rank(entries: Sequence[Rankable], query: str) -> list[Scored]:
+def rank(entries: Sequence[Rankable], query: str, current_round: str | None = None) -> list[Scored]:
     """Entries ordered by how well their example questions match ``query`` (best first).
 
-    Ties keep the given order, so the first entry of a topic is the default.
+    An entry of the round the question names gets a bonus. Ties keep the given order, so
+    the first entry of a topic is the default.
     """
     docs: list[list[str]] = []
     owners: list[int] = []
@@ -110,5 +122,11 @@ def rank(entries: Sequence[Rankable], query: str) -> list[Scored]:
     if query_terms:
         for owner, score in zip(owners, BM25Okapi(docs).get_scores(query_terms), strict=True):
             best[owner] = max(best[owner], float(score))
+    hint = round_hint(query, current_round)
+    if hint:
+        best = [
+            score * ROUND_BONUS if entries[i].round.split("-")[0] == hint else score
+            for i, score in enumerate(best)
+        ]
     order = sorted(range(len(entries)), key=lambda i: (-best[i], i))
     return [Scored(entries[i], best[i]) for i in order]

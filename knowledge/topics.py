@@ -31,6 +31,10 @@ TOPICS = (*(i for i in CONTENT_INTENTS if i != "check_eligibility"), "out_of_sco
 # Until the step-by-step check exists, an explicit request is answered with the conditions.
 TOPIC_FOR_INTENT = {intent: intent for intent in TOPICS} | {"check_eligibility": "ask_conditions"}
 
+# An explicit request for a step-by-step check is answered, until the check exists, with the
+# entry that shows how to compare a case with the conditions.
+ENTRY_FOR_INTENT = {"check_eligibility": "conditions_case_question"}
+
 # Intents about the amnesty itself (a neighbouring or out-of-scope question must not land here).
 AMNESTY_INTENTS = frozenset(
     {
