@@ -18,7 +18,7 @@ import httpx
 
 from benchmarks.heldout import FLOORS, entry_choice, evaluate, load
 from bot.stack import Stack
-from bot.training import BUILD_NLU, RASA_ENV, build_training_data, ensure_model, rasa_env
+from bot.training import build_training_data, ensure_model, rasa_env, train_command
 from knowledge.__main__ import load as load_knowledge
 from settings import ROOT, from_env
 
@@ -82,25 +82,7 @@ def time_training() -> float:
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
         env = rasa_env() | {"RASA_CACHE_DIRECTORY": cache}
         started = time.perf_counter()
-        subprocess.run(
-            [
-                str(RASA_ENV / "bin" / "rasa"),
-                "train",
-                "--config",
-                "config.yml",
-                "--domain",
-                "domain.yml",
-                "--data",
-                str(BUILD_NLU),
-                "data",
-                "--out",
-                out,
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        subprocess.run(train_command(out), cwd=ROOT, env=env, check=True, capture_output=True)
         return time.perf_counter() - started
 
 

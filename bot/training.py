@@ -43,6 +43,24 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
+def train_command(out: Path | str, name: str | None = None) -> list[str]:
+    """The ``rasa train`` command line for our config, domain and built data."""
+    command = [
+        str(RASA_ENV / "bin" / "rasa"),
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        str(BUILD_NLU),
+        "data",
+        "--out",
+        str(out),
+    ]
+    return [*command, "--fixed-model-name", name] if name else command
+
+
 def build_training_data() -> Path:
     text = to_yaml(build(ROOT / "nlu_data"))
     BUILD_NLU.parent.mkdir(parents=True, exist_ok=True)
@@ -61,21 +79,7 @@ def ensure_model(echo=print) -> Path:  # type: ignore[no-untyped-def]
     echo(f"Training {target.name} (a few minutes on 2 cores)...")
     MODELS_DIR.mkdir(exist_ok=True)
     subprocess.run(
-        [
-            str(RASA_ENV / "bin" / "rasa"),
-            "train",
-            "--config",
-            "config.yml",
-            "--domain",
-            "domain.yml",
-            "--data",
-            str(BUILD_NLU),
-            "data",
-            "--out",
-            str(MODELS_DIR),
-            "--fixed-model-name",
-            target.name.removesuffix(".tar.gz"),
-        ],
+        train_command(MODELS_DIR, target.name.removesuffix(".tar.gz")),
         cwd=ROOT,
         env=rasa_env(),
         check=True,
