@@ -73,9 +73,10 @@ class VietnameseNormalizer(GraphComponent):
 class VietnameseTokenizer(Tokenizer):
     """Word segmentation with underthesea; never raises.
 
-    Each token's lemma is its lower-case, diacritic-free form with "_" between syllables
-    ("Đặc xá" → "dac_xa"), so featurizers that use lemmas treat text typed with and
-    without diacritics alike.
+    Each token's lemma is its word's lower-case, diacritic-free form with "_" between
+    syllables ("Đặc xá" → "dac_xa"), so featurizers that use lemmas treat text typed with
+    and without diacritics alike. With ``split_syllables`` every syllable is its own token
+    (carrying its word's lemma), so entity spans never fall inside a token.
     """
 
     @staticmethod
@@ -86,11 +87,13 @@ class VietnameseTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             "fixed_words": [],
+            "split_syllables": False,
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.fixed_words = list(config.get("fixed_words") or [])
+        self.split_syllables = bool(config.get("split_syllables"))
 
     @classmethod
     def create(
@@ -113,15 +116,11 @@ class VietnameseTokenizer(Tokenizer):
         text = message.get(attribute)
         if not isinstance(text, str):
             return []
-        tokens = tokens_for(text, self._words(text))
+        tokens = tokens_for(text, self._words(text), self.split_syllables)
         return self._apply_token_pattern(tokens)
 
 
-def _make_token(word: str, start: int) -> Token:
-    return Token(word, start, lemma=fold(word).replace(" ", "_"))
-
-
-def tokens_for(text: str, words: list[str]) -> list[Token]:
+def tokens_for(text: str, words: list[str], split_syllables: bool = False) -> list[Token]:
     """Place each word in ``text``; words that cannot be found are split or skipped."""
     tokens: list[Token] = []
     offset = 0
@@ -131,8 +130,17 @@ def tokens_for(text: str, words: list[str]) -> list[Token]:
             if start < 0 or not part:
                 continue
             offset = start + len(part)
-            if any(ch.isalnum() for ch in part):
-                tokens.append(_make_token(part, start))
+            if not any(ch.isalnum() for ch in part):
+                continue
+            lemma = fold(part).replace(" ", "_")
+            if split_syllables:
+                position = start
+                for syllable in part.split():
+                    position = text.find(syllable, position)
+                    tokens.append(Token(syllable, position, lemma=lemma))
+                    position += len(syllable)
+            else:
+                tokens.append(Token(part, start, lemma=lemma))
     if not tokens and text:
-        tokens.append(_make_token(text, 0))
+        tokens.append(Token(text, 0, lemma=fold(text).replace(" ", "_")))
     return tokens

@@ -19,6 +19,9 @@ from vietnamese.rasa_components import (
 TOKENIZER = VietnameseTokenizer(
     {**VietnameseTokenizer.get_default_config(), "fixed_words": ["đặc xá", "trại giam"]}
 )
+SYLLABLES = VietnameseTokenizer(
+    {**VietnameseTokenizer.get_default_config(), "split_syllables": True}
+)
 NORMALIZER = VietnameseNormalizer({"max_chars": 1500})
 
 HARD_CASES = [
@@ -41,12 +44,13 @@ HARD_CASES = [
 
 
 def check_tokens(text: str) -> None:
-    tokens = TOKENIZER.tokenize(Message({TEXT: text}), TEXT)
-    for token in tokens:
-        assert text[token.start : token.end] == token.text
-        assert token.lemma == token.lemma.lower()
-    if text.strip():
-        assert tokens
+    for tokenizer in (TOKENIZER, SYLLABLES):
+        tokens = tokenizer.tokenize(Message({TEXT: text}), TEXT)
+        for token in tokens:
+            assert text[token.start : token.end] == token.text
+            assert token.lemma == token.lemma.lower()
+        if text.strip():
+            assert tokens
 
 
 @pytest.mark.parametrize("text", HARD_CASES, ids=range(len(HARD_CASES)))
@@ -101,3 +105,11 @@ def test_normalizer_cuts_long_messages_to_the_setting() -> None:
     VietnameseNormalizer({"max_chars": 100}).process([message])
     assert len(message.get(TEXT)) <= 100
     assert len(message.get(ORIGINAL_TEXT)) == 10_000
+
+
+def test_syllable_tokens_keep_the_word_lemma() -> None:
+    tokens = SYLLABLES.tokenize(Message({TEXT: "thăm chồng ở trại giam"}), TEXT)
+    assert [(t.text, t.lemma) for t in tokens][-2:] == [
+        ("trại", "trai_giam"),
+        ("giam", "trai_giam"),
+    ]
