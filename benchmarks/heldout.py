@@ -17,13 +17,14 @@ import yaml
 from knowledge.topics import AMNESTY_INTENTS
 
 HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "heldout" / "heldout.yml"
-# Every split must reach this accuracy (the target is 0.95; see docs/benchmark.md).
+# Every split must reach this accuracy: a regression floor about 5 points under what the
+# model measured (docs/benchmark.md). The target is 95 % in every split.
 FLOORS = {
-    "with_diacritics": 0.85,
-    "without_diacritics": 0.80,
-    "teencode": 0.80,
-    "long_stories": 0.80,
-    "neighbouring": 0.80,
+    "with_diacritics": 0.90,
+    "without_diacritics": 0.90,
+    "teencode": 0.85,
+    "long_stories": 0.84,
+    "neighbouring": 0.85,
     "out_of_scope": 0.80,
 }
 
