@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from knowledge.content import ContentError, read_entries, read_rounds, sync
-from knowledge.db import create_schema, session_factory
+from knowledge.db import create_schema, engine_for, session_factory
 from settings import get_settings
 
 
@@ -16,9 +16,8 @@ def load(database_url: str) -> int:
     except ContentError as exc:
         print(f"Knowledge base not loaded: {exc}", file=sys.stderr)
         return 1
-    factory = session_factory(database_url)
-    create_schema(factory.kw["bind"])
-    with factory.begin() as session:
+    create_schema(engine_for(database_url))
+    with session_factory(database_url).begin() as session:
         report = sync(session, entries, rounds)
     print(f"Knowledge base: {report}.")
     for key in report.kept_staff_edits:

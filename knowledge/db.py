@@ -37,6 +37,11 @@ def create_schema(engine: Engine) -> None:
 
 
 @lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL for the life of the process."""
+    return make_engine(url)
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
-    """One session factory per database URL for the life of the process."""
-    return sessionmaker(make_engine(url), expire_on_commit=False)
+    """Sessions on the process's engine for ``url``."""
+    return sessionmaker(engine_for(url), expire_on_commit=False)
