@@ -73,7 +73,7 @@ def normalize(text: str, max_chars: int | None = None) -> str:
     Never raises on any ``str``.
     """
     if text.startswith("/"):
-        return text
+        return text.strip()
     if max_chars is not None:
         text = text[:max_chars]
     text = unicodedata.normalize("NFC", _drop_junk(text))
