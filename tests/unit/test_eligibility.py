@@ -16,17 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from knowledge import eligibility
-from knowledge.eligibility import (
-    Case,
-    RulesError,
-    available_rounds,
-    crime_codes,
-    evaluate,
-    load_law,
-    load_round,
-    months_between,
-)
+from knowledge import round_rules
+from knowledge.eligibility import Case, crime_codes, evaluate, months_between
+from knowledge.round_rules import RulesError, available_rounds, load_law, load_round
 
 # A person who meets everything except what a row changes: 9-year sentence for theft
 # (BLHS Điều 173), 4 years served, rated "tốt", everything paid, no exclusion, no priority.
@@ -788,7 +780,7 @@ def test_months_between_counts_both_days(start: dt.date, end: dt.date, months: i
 
 
 def test_rounds_match_the_published_round_descriptions() -> None:
-    path = Path(eligibility.__file__).parent / "rounds.yml"
+    path = Path(round_rules.__file__).parent / "rounds.yml"
     described = yaml.safe_load(path.read_text(encoding="utf-8"))["rounds"]
     assert {r["id"] for r in described} == set(available_rounds())
     for r in described:
@@ -810,7 +802,7 @@ def _values(data: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def test_every_rules_value_has_a_source_and_a_flag() -> None:
-    for path in sorted(eligibility.RULES_DIR.glob("*.yml")):
+    for path in sorted(round_rules.RULES_DIR.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         found = list(_values(data, path.name))
         assert found, path
@@ -832,9 +824,9 @@ def test_2024_time_figures_are_press_only() -> None:
 
 @pytest.fixture
 def rules_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for path in eligibility.RULES_DIR.glob("*.yml"):
+    for path in round_rules.RULES_DIR.glob("*.yml"):
         shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setattr(eligibility, "RULES_DIR", tmp_path)
+    monkeypatch.setattr(round_rules, "RULES_DIR", tmp_path)
     return tmp_path
 
 

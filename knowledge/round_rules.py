@@ -1,0 +1,219 @@
+"""The amnesty rules as data: the law's floors and lists, and what each round adds.
+
+``rules/law.yml`` holds the Luật Đặc xá 2018; each round has its own ``rules/<round>.yml``, so
+adding a round is adding a file. Every value carries its source and whether it is verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+
+import yaml
+
+from vietnamese.text import fold
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+LAW_ROUND = "law"  # the law alone: its floors, no round figures
+
+Group = Literal["ordinary", "serious", "priority", "juvenile"]
+GROUPS: tuple[Group, ...] = get_args(Group)
+
+
+class RulesError(ValueError):
+    """A rules file is invalid; the message names the file and the value."""
+
+
+# --- Rules -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value of the rules, where it comes from, and whether a primary text confirms it."""
+
+    value: Any
+    source: str
+    verified: bool
+
+
+UNKNOWN = Sourced(None, "Không theo đợt nào: chỉ mức sàn của Luật", False)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Minimum time served: ``share`` of a fixed term (Fraction), ``life_years`` (int)."""
+
+    share: Sourced
+    life_years: Sourced
+
+
+@dataclass(frozen=True)
+class Item:
+    """One case listed by the law: a priority group (Điều 11.3) or an exclusion (Điều 12)."""
+
+    key: str
+    point: str
+    text: str
+    source: str
+    crimes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Law:
+    floors: Mapping[str, Threshold]
+    serious_any: frozenset[str]
+    persons_chapter: tuple[int, int]
+    persons_min_years: int
+    negligent: frozenset[str]
+    property_drugs: frozenset[str]
+    property_min_years: int
+    corruption: frozenset[str]
+    priority_groups: Mapping[str, Item]
+    exclusions: Mapping[str, Item]
+    kinds: Mapping[str, Mapping[str, Any]]
+    crimes: Mapping[str, str]
+    aliases: tuple[tuple[str, str], ...]  # (folded words, article), longest first
+    counting: tuple[Sourced, ...]
+    prior_limit: int  # this many prior convictions exclude (Điều 12 khoản 5)
+
+
+@dataclass(frozen=True)
+class RoundRules:
+    """The law's floors and lists, with what one round adds (unknown values are None)."""
+
+    round_id: str
+    name: str
+    law: Law
+    decision: Sourced
+    cutoff: Sourced
+    time: Mapping[str, Threshold]
+    full_civil_crimes: Sourced
+    extra_exclusions: Sourced
+    extra_exclusion_count: int | None
+    rating: Sourced
+
+
+def _sourced(where: str, raw: Any, convert: Any = None) -> Sourced:
+    if not isinstance(raw, Mapping) or not {"value", "source", "verified"} <= raw.keys():
+        raise RulesError(f"{where}: needs 'value', 'source' and 'verified': {raw!r}")
+    if not isinstance(raw["verified"], bool) or not str(raw["source"]).strip():
+        raise RulesError(f"{where}: 'verified' must be true/false and 'source' non-empty")
+    value = raw["value"]
+    if value is None and raw["verified"] and not where.startswith("law"):
+        raise RulesError(f"{where}: an unknown (null) round value cannot be verified")
+    if value is not None and convert is not None:
+        try:
+            value = convert(value)
+        except (TypeError, ValueError) as e:
+            raise RulesError(f"{where}: bad value {value!r}: {e}") from e
+    return Sourced(value, str(raw["source"]), raw["verified"])
+
+
+def _threshold(where: str, raw: Any) -> Threshold:
+    if not isinstance(raw, Mapping):
+        raise RulesError(f"{where}: needs 'share' and 'life_years'")
+    return Threshold(
+        _sourced(f"{where}.share", raw.get("share"), Fraction),
+        _sourced(f"{where}.life_years", raw.get("life_years"), int),
+    )
+
+
+def _items(where: str, raw: Iterable[Mapping[str, Any]]) -> Mapping[str, Item]:
+    items = {}
+    for e in raw:
+        _sourced(f"{where}.{e.get('key')}", {"value": e.get("text"), **e})
+        crimes = frozenset(str(c) for c in e.get("crimes", ()))
+        items[e["key"]] = Item(e["key"], str(e["point"]), e["text"], e["source"], crimes)
+    return MappingProxyType(items)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RulesError(f"{path.name}: no such rules file")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise RulesError(f"{path.name}: must be a mapping")
+    return data
+
+
+def folded_words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", fold(text)))
+
+
+@cache
+def load_law() -> Law:
+    """Read ``rules/law.yml``."""
+    raw = _read(RULES_DIR / "law.yml")
+    group = raw["serious_group"]
+    persons = _sourced("law.persons_chapter", group["persons_chapter"]).value
+    prop = _sourced("law.property_and_drugs", group["property_and_drugs"]).value
+    crimes = raw["crimes"]
+    aliases = {(folded_words(a), str(code)) for code, c in crimes.items() for a in c["aliases"]}
+    return Law(
+        floors=MappingProxyType(
+            {g: _threshold(f"law.time_floors.{g}", raw["time_floors"][g]) for g in GROUPS}
+        ),
+        serious_any=frozenset(_sourced("law.any_sentence", group["any_sentence"]).value),
+        persons_chapter=(int(persons["first"]), int(persons["last"])),
+        persons_min_years=int(persons["min_years"]),
+        negligent=frozenset(persons["negligent"]),
+        property_drugs=frozenset(prop["articles"]),
+        property_min_years=int(prop["min_years"]),
+        corruption=frozenset(_sourced("law.corruption", raw["corruption_crimes"]).value),
+        priority_groups=_items("law.priority_groups", raw["priority_groups"]),
+        exclusions=_items("law.exclusions", raw["exclusions"]),
+        kinds=MappingProxyType({k: MappingProxyType(v) for k, v in raw["sentence_kinds"].items()}),
+        crimes=MappingProxyType({str(k): v["name"] for k, v in crimes.items()}),
+        aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a))),
+        counting=tuple(_sourced(f"law.{k}", v) for k, v in raw["time_counting"].items()),
+        prior_limit=next(int(e["min_count"]) for e in raw["exclusions"] if "min_count" in e),
+    )
+
+
+def available_rounds() -> tuple[str, ...]:
+    """The ids of the rounds that have a rules file."""
+    return tuple(sorted(p.stem for p in RULES_DIR.glob("*.yml") if p.stem != "law"))
+
+
+@cache
+def load_round(round_id: str) -> RoundRules:
+    """The rules for ``round_id`` ("2024", "2025-2"...), or the law alone for ``"law"``."""
+    law = load_law()
+    if round_id == LAW_ROUND:
+        return RoundRules(
+            round_id=LAW_ROUND,
+            name="Luật Đặc xá 2018 (chưa xét theo đợt cụ thể)",
+            law=law,
+            decision=UNKNOWN,
+            cutoff=UNKNOWN,
+            time=MappingProxyType(dict.fromkeys(GROUPS, Threshold(UNKNOWN, UNKNOWN))),
+            full_civil_crimes=UNKNOWN,
+            extra_exclusions=UNKNOWN,
+            extra_exclusion_count=None,
+            rating=UNKNOWN,
+        )
+    if round_id not in available_rounds():
+        raise RulesError(f"unknown round {round_id!r}; rounds: {', '.join(available_rounds())}")
+    raw = _read(RULES_DIR / f"{round_id}.yml")
+    w = f"round {round_id}"
+    if str(raw.get("id")) != round_id:
+        raise RulesError(f"{w}: 'id' must be {round_id!r}")
+    return RoundRules(
+        round_id=round_id,
+        name=str(raw["name"]),
+        law=law,
+        decision=_sourced(f"{w}.decision", raw["decision"]),
+        cutoff=_sourced(f"{w}.cutoff", raw["cutoff"], dt.date.fromisoformat),
+        time=MappingProxyType({g: _threshold(f"{w}.time.{g}", raw["time"][g]) for g in GROUPS}),
+        full_civil_crimes=_sourced(f"{w}.full_civil_crimes", raw["full_civil_crimes"], frozenset),
+        extra_exclusions=_sourced(f"{w}.extra_exclusions", raw["extra_exclusions"]),
+        extra_exclusion_count=raw["extra_exclusions"].get("count"),
+        rating=_sourced(f"{w}.rating", raw["rating"]),
+    )
