@@ -144,3 +144,11 @@ def test_http_api_needs_the_token(assistant: Assistant) -> None:
     url = f"{assistant.settings.rasa_url}/model/parse"
     assert httpx.post(url, json={"text": "x"}).status_code == 401
     assert httpx.post(url, params={"token": assistant.token}, json={"text": "x"}).status_code == 200
+
+
+def test_logs_do_not_keep_what_families_wrote(assistant: Assistant) -> None:
+    secret = "chồng em tên Nguyễn Văn Thử bị 7 năm ở trại giam số 9"
+    assistant.send(secret, "test-logs")
+    logs = assistant.settings.var_dir / "logs"
+    for path in logs.glob("*.log"):
+        assert "Nguyễn Văn Thử" not in path.read_text(encoding="utf-8", errors="replace"), path
