@@ -28,15 +28,12 @@ NOTICE = (
     "thủ tục, hồ sơ và nhận ý kiến của gia đình. Thông tin tôi đưa ra chỉ để tham khảo, "
     "không phải quyết định. Bạn không cần cho biết họ tên hay số điện thoại để hỏi."
 )
-CHECK_NOT_READY = (
-    "Phần kiểm tra từng bước cho một trường hợp cụ thể đang được xây dựng. Dưới đây là các "
-    "điều kiện để gia đình tự so sánh với trường hợp của người thân."
-)
 CASE_HINT = (
     "Gia đình có thể so từng điều kiện trên với trường hợp của người thân (mức án, thời gian "
     "đã chấp hành tính đến mốc của đợt xét, xếp loại chấp hành án, việc nộp án phí, tiền "
-    "phạt, bồi thường)."
+    "phạt, bồi thường), hoặc bấm nút dưới đây để tôi kiểm tra cùng gia đình từng bước."
 )
+CHECK_BUTTON = {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
 OUT_OF_SCOPE = (
     "Câu hỏi này nằm ngoài phạm vi của tôi: tôi chỉ trả lời về đặc xá và những việc gần với "
     "đặc xá (giảm án, hoãn, tạm đình chỉ, tha tù trước thời hạn, thăm gặp). Với việc khác, "
@@ -89,10 +86,8 @@ def answer_messages(
             current_round=round_,
             case_specific=case,
         )
-    if intent == "check_eligibility":
-        messages.insert(0, CHECK_NOT_READY)
-    elif topic == "ask_conditions" and has_case_facts:
-        messages.insert(len(messages) - 1, CASE_HINT)
+    if topic == "ask_conditions" and has_case_facts:
+        messages.append(CASE_HINT)
     return messages
 
 
@@ -116,8 +111,10 @@ class ActionAnswer(Action):
             logger.exception("action_answer failed for intent %s", intent)
             dispatcher.utter_message(text=_text(APOLOGY, settings))
             return []
-        for text in messages:
+        for text in messages[:-1]:
             dispatcher.utter_message(text=text)
+        offer = [CHECK_BUTTON] if messages[-1] == CASE_HINT else []
+        dispatcher.utter_message(text=messages[-1], buttons=offer)
         return []
 
 

@@ -81,12 +81,18 @@ def test_visits_get_the_pointer_and_unrelated_text_the_scope_reply(env: None) ->
     assert "ngoài phạm vi" in texts(weather)
 
 
-def test_check_request_explains_the_conditions_for_now(env: None) -> None:
+def test_case_question_offers_the_step_by_step_check(env: None) -> None:
     messages, _ = run(
-        ActionAnswer(), tracker("kiểm tra giúp em trường hợp chồng em", "check_eligibility")
+        ActionAnswer(),
+        tracker(
+            "chồng em bị 6 năm, ở được 3 năm",
+            "ask_conditions",
+            [{"entity": "sentence_length", "value": "6 năm"}],
+        ),
     )
-    assert "đang được xây dựng" in messages[0]["text"]
-    assert "Nguồn" in texts(messages)
+    assert messages[-1]["buttons"] == [
+        {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
+    ]
 
 
 def test_database_failure_gives_an_apology_not_silence(
