@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.answers import DISCLAIMER
 from knowledge.durations import parse_duration, parse_sentence
-from knowledge.eligibility import Case, Verdict, evaluate
+from knowledge.eligibility import SENTENCE_KINDS, Case, Verdict, evaluate
 from knowledge.round_rules import load_round
 from settings import get_settings
 from vietnamese.text import fold
@@ -38,6 +38,8 @@ SLOTS = {
     "elig_prosecuted": "prosecuted_other",
     "elig_priority": "priority",
 }
+# Slots the first message can already answer ("bị 6 năm tù tội trộm cắp...").
+PREFILLED = ("elig_kind", "elig_sentence", "elig_served", "elig_crime")
 # Facts that one of our questions also settles.
 SETTLED_BY = {"detention_start": "served_months", "serious_crime": "crime"}
 
@@ -84,15 +86,7 @@ PRIORITY = (
     ("khuyet tat", "severe_disability"),
     ("khong", ""),  # none of them (checked last: "bệnh nặng không tự đi được" is illness)
 )
-_KIND_CODES = {
-    "fixed_term",
-    "life_commuted",
-    "life",
-    "death",
-    "suspended",
-    "postponed",
-    "on_suspension",
-}
+_KIND_CODES = frozenset(SENTENCE_KINDS)
 # Values already in the evaluator's terms (set by the form itself) are kept as they are.
 CANONICAL = {
     "elig_kind": _KIND_CODES,
@@ -153,17 +147,6 @@ def read_answer(slot: str, value: Any) -> Any:
     if NO.fullmatch(first) or NO.search(folded):
         return False
     return True if YES.search(folded) else None
-
-
-_KIND_CODES = {
-    "fixed_term",
-    "life_commuted",
-    "life",
-    "death",
-    "suspended",
-    "postponed",
-    "on_suspension",
-}
 
 
 def case_from_slots(slots: dict[str, Any]) -> Case:
@@ -253,26 +236,6 @@ class ValidateEligibilityForm(FormValidationAction):
             value = found["crime"][0]
         return {slot: value} if value is not None else {}
 
-    async def extract_elig_kind(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._prefill(tracker, "elig_kind")
-
-    async def extract_elig_sentence(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._prefill(tracker, "elig_sentence")
-
-    async def extract_elig_served(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._prefill(tracker, "elig_served")
-
-    async def extract_elig_crime(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._prefill(tracker, "elig_crime")
-
     def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         answer = read_answer(slot, value)
         if answer is None:
@@ -297,8 +260,24 @@ def _validator(slot: str):  # type: ignore[no-untyped-def]
     return validate
 
 
+def _extractor(slot: str):  # type: ignore[no-untyped-def]
+    def extract(
+        self: ValidateEligibilityForm,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        return self._prefill(tracker, slot)
+
+    extract.__name__ = f"extract_{slot}"
+    return extract
+
+
+# rasa-sdk looks up validate_<slot> and extract_<slot> by name.
 for _slot in SLOTS:
     setattr(ValidateEligibilityForm, f"validate_{_slot}", _validator(_slot))
+for _slot in PREFILLED:
+    setattr(ValidateEligibilityForm, f"extract_{_slot}", _extractor(_slot))
 
 
 def render(verdict: Verdict) -> str:
