@@ -28,11 +28,12 @@ ALL_INTENTS = CONTENT_INTENTS + CONVERSATION_INTENTS
 # out_of_scope for pointer answers (visits, letters, money...).
 TOPICS = (*(i for i in CONTENT_INTENTS if i != "check_eligibility"), "out_of_scope")
 
-# Until the step-by-step check exists, an explicit request is answered with the conditions.
+# A check request (answered in conversation by the eligibility form) has its entries among
+# the conditions.
 TOPIC_FOR_INTENT = {intent: intent for intent in TOPICS} | {"check_eligibility": "ask_conditions"}
 
-# An explicit request for a step-by-step check is answered, until the check exists, with the
-# entry that shows how to compare a case with the conditions.
+# When a check request is answered from the knowledge base (the entry-choice benchmark), the
+# entry is the one that shows how to compare a case with the conditions.
 ENTRY_FOR_INTENT = {"check_eligibility": "conditions_case_question"}
 
 # Intents about the amnesty itself (a neighbouring or out-of-scope question must not land here).
