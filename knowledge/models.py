@@ -56,3 +56,12 @@ class Round(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     source_hash: Mapped[str | None] = mapped_column(String(64))
     edited_by: Mapped[str | None] = mapped_column(String(100))
+
+
+# --- Staff accounts and audit (the staff web app) ----------------------------------------------
+
+
+# --- Families' feedback and complaints ---------------------------------------------------------
+
+
+# --- Channel state (Zalo tokens, deliveries, messages kept while Rasa is down) -----------------
