@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.answers import DISCLAIMER
+from knowledge.case_text import detention_in, length_roles, read_case
 from knowledge.durations import parse_duration, parse_sentence
 from knowledge.eligibility import SENTENCE_KINDS, Case, Verdict, evaluate
 from knowledge.round_rules import load_round
@@ -38,12 +39,14 @@ SLOTS = {
     "elig_prosecuted": "prosecuted_other",
     "elig_priority": "priority",
 }
-# Slots the first message can already answer ("bị 6 năm tù tội trộm cắp...").
-PREFILLED = ("elig_kind", "elig_sentence", "elig_served", "elig_crime")
+FACT_SLOT = {fact: slot for slot, fact in SLOTS.items()}
+LENGTH_SLOTS = ("elig_sentence", "elig_served")
 # Facts that one of our questions also settles.
 SETTLED_BY = {"detention_start": "served_months", "serious_crime": "crime"}
 
 DONT_KNOW = re.compile(r"\b(khong|ko|k|chua|hong|hok) (biet|ro|nho)\b|^\s*\?+\s*$")
+BACK = re.compile(r"^\W*(quay lai|tro lai|lui lai|cau truoc|sua cau truoc|hoi lai cau truoc)\b")
+CORRECTION = re.compile(r"\b(nham|sua lai|xin sua|ghi lai|noi lai|ghi nham|go nham)\b")
 STOP = re.compile(
     r"^\s*(dung|dung lai|huy|thoi|ngung|stop|khong kiem tra nua|thoi khong hoi nua)\W*$"
 )
@@ -92,7 +95,19 @@ CANONICAL = {
     "elig_kind": _KIND_CODES,
     "elig_rating": {"kha", "tot", "other"},
     "elig_civil": {"met", "none", "partly_unable", "no"},
-    "elig_priority": {"", *(value for _, value in PRIORITY)},
+}
+SLOT_LABELS = {
+    "elig_kind": "loại án",
+    "elig_sentence": "mức án",
+    "elig_served": "thời gian đã chấp hành",
+    "elig_crime": "tội danh",
+    "elig_rating": "xếp loại chấp hành án",
+    "elig_fines": "tiền phạt, án phí",
+    "elig_civil": "bồi thường",
+    "elig_priors": "số tiền án",
+    "elig_amnestied": "đã từng được đặc xá",
+    "elig_prosecuted": "đang bị truy cứu tội khác",
+    "elig_priority": "nhóm ưu tiên",
 }
 MARKS = {"met": "✔", "not_met": "✘", "unknown": "?"}
 OUTCOMES = {
@@ -115,18 +130,35 @@ def _first(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
     return next((value for key, value in table if re.search(rf"\b{key}\b", folded)), None)
 
 
+def _priority_groups(text: str) -> list[str] | None:
+    """Every priority group an answer names ("bệnh nặng, lại 72 tuổi"); [] for none."""
+    folded = fold(text)
+    groups = {value for key, value in PRIORITY if value and re.search(rf"\b{key}\b", folded)}
+    groups |= read_case(text).get("priority", frozenset())
+    if groups:
+        return sorted(groups)
+    return [] if re.search(r"\bkhong\b", folded) else None
+
+
 def read_answer(slot: str, value: Any) -> Any:
-    """The canonical value of an answer, ``UNKNOWN``, or None when it cannot be read."""
-    if value is None or value == UNKNOWN:
+    """The canonical value of an answer, ``UNKNOWN``, or None when it cannot be read.
+
+    Canonical values: months (int) or a detention date ({"start": ISO date} or {"year": ...,
+    "month": ...}) for the time served, a list of group keys for the priority groups, the
+    evaluator's codes and True/False for the rest.
+    """
+    if value is None or value == UNKNOWN or not isinstance(value, str):
+        return value  # canonical already (months, True/False, a list, a date...)
+    if value in CANONICAL.get(slot, ()):
         return value
-    if not isinstance(value, str) or value in CANONICAL.get(slot, ()):
-        return value  # already canonical (months, True/False, "fixed_term"...)
     if DONT_KNOW.search(fold(value)):
         return UNKNOWN
     if slot == "elig_kind":
         return _first(value, KINDS) or parse_sentence(value).kind
-    if slot in {"elig_sentence", "elig_served"}:
+    if slot == "elig_sentence":
         return parse_duration(value)
+    if slot == "elig_served":
+        return parse_duration(value) or _detention_value(detention_in(value))
     if slot == "elig_crime":
         return value.strip() or None
     if slot == "elig_rating":
@@ -138,8 +170,7 @@ def read_answer(slot: str, value: Any) -> Any:
         digits = re.search(r"\d+", folded)
         return int(digits.group()) if digits else (0 if NO.search(folded) else None)
     if slot == "elig_priority":
-        found = _first(value, PRIORITY)
-        return None if found is None else found
+        return _priority_groups(value)
     folded = fold(value)  # yes / no questions: the first word decides, else any word
     first = folded.split()[0] if folded.split() else ""
     if YES.fullmatch(first):
@@ -149,6 +180,26 @@ def read_answer(slot: str, value: Any) -> Any:
     return True if YES.search(folded) else None
 
 
+def _detention_value(found: dict[str, Any]) -> dict[str, Any] | None:
+    if "detention_start" in found:
+        return {"start": found["detention_start"]}
+    if "detention_year" in found:
+        return {"year": found["detention_year"], "month": found.get("detention_month")}
+    return None
+
+
+def slot_values(facts: dict[str, Any]) -> dict[str, Any]:
+    """The form's slots from the facts ``read_case`` found in a message."""
+    values = {FACT_SLOT[f]: v for f, v in facts.items() if f in FACT_SLOT}
+    if "elig_served" not in values:
+        detention = _detention_value(facts)
+        if detention is not None:
+            values["elig_served"] = detention
+    if "elig_priority" in values:
+        values["elig_priority"] = sorted(values["elig_priority"])
+    return values
+
+
 def case_from_slots(slots: dict[str, Any]) -> Case:
     """The evaluator's case from the form's slots (``UNKNOWN`` stays unknown)."""
 
@@ -156,11 +207,16 @@ def case_from_slots(slots: dict[str, Any]) -> Case:
         value = read_answer(slot, slots.get(slot))
         return None if value in (None, UNKNOWN) else value
 
+    served = get("elig_served")
+    detention = served if isinstance(served, dict) else {}
     priority = get("elig_priority")
     return Case(
         sentence_kind=get("elig_kind"),
         sentence_months=get("elig_sentence"),
-        served_months=get("elig_served"),
+        served_months=served if isinstance(served, int) else None,
+        detention_start=detention.get("start"),
+        detention_year=detention.get("year"),
+        detention_month=detention.get("month"),
         crime=get("elig_crime"),
         rating=get("elig_rating"),
         fines_paid=get("elig_fines"),
@@ -168,7 +224,7 @@ def case_from_slots(slots: dict[str, Any]) -> Case:
         prior_convictions=get("elig_priors"),
         amnestied_before=get("elig_amnestied"),
         prosecuted_other=get("elig_prosecuted"),
-        priority=None if priority is None else frozenset(filter(None, [priority])),
+        priority=None if priority is None else frozenset(priority),
     )
 
 
@@ -211,39 +267,118 @@ class ValidateEligibilityForm(FormValidationAction):
         needed = still_needed(dict(tracker.slots))
         return [s for s in SLOTS if s in needed or tracker.get_slot(s) is not None]
 
-    def _prefill(self, tracker: Tracker, slot: str) -> dict[str, Any]:
-        """On the message that started the check, take what it already says."""
+    def extract_elig_kind(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """On the message that started the check, take every fact it already states.
+
+        The kind is always asked first, so its extractor runs on that turn; it returns the
+        other slots too, so none of them is asked again.
+        """
         if tracker.get_slot("requested_slot") is not None:
             return {}
-        message = tracker.latest_message or {}
-        text = message.get("text") or ""
-        found: dict[str, list[str]] = {}
-        for e in message.get("entities") or []:
-            found.setdefault(e.get("entity"), []).append(str(e.get("value")))
-        lengths = found.get("sentence_length", [])
-        served = found.get("time_served") or lengths[1:2]  # "bị 6 năm, đã ở 4 năm"
-        sentence = parse_sentence(lengths[0] if lengths else "")
-        value: Any = None
-        if slot == "elig_kind":
-            value = _first(text, KINDS) or parse_sentence(text).kind
-            if value is None and sentence.months:
-                value = "fixed_term"
-        elif slot == "elig_sentence":
-            value = sentence.months
-        elif slot == "elig_served" and served:
-            value = parse_duration(served[0])
-        elif slot == "elig_crime" and found.get("crime"):
-            value = found["crime"][0]
-        return {slot: value} if value is not None else {}
+        return slot_values(read_case(starting_text(tracker)))
 
-    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def _validate(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        folded = fold(value) if isinstance(value, str) else ""
+        if folded and BACK.match(folded):
+            return go_back(slot, tracker, dispatcher)
+        if folded and CORRECTION.search(folded):
+            changes = corrections(slot, value, tracker)
+            if changes:
+                said = "; ".join(f"{SLOT_LABELS[s]}: {shown(s, v)}" for s, v in changes.items())
+                dispatcher.utter_message(text=f"Đã sửa {said}.")
+                return {slot: None, **changes}
         answer = read_answer(slot, value)
         if answer is None:
             dispatcher.utter_message(
                 text='Tôi chưa hiểu câu trả lời. Bạn chọn một nút, hoặc trả lời "không biết". '
-                'Gõ "dừng" để dừng kiểm tra.'
+                'Gõ "quay lại" để sửa câu trước, "dừng" để dừng kiểm tra.'
             )
-        return {slot: answer}
+            return {slot: None}
+        extra = {}
+        if isinstance(value, str):  # "3 năm, cải tạo tốt": other facts said on the way
+            found = slot_values(read_case(value))
+            extra = {
+                s: v
+                for s, v in found.items()
+                if s not in (slot, "elig_kind", *LENGTH_SLOTS) and tracker.get_slot(s) is None
+            }
+        return {slot: answer, **extra}
+
+
+def starting_text(tracker: Tracker) -> str:
+    """The family's words that started the check: the latest message, or the one before a
+    button press ("/check_eligibility" after a case question)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    for text in reversed(texts[-2:]):
+        if not text.startswith("/"):
+            return text
+    return ""
+
+
+def answered(tracker: Tracker) -> list[str]:
+    """The form's slots that hold an answer, in the order they were last set."""
+    order: list[str] = []
+    for e in tracker.events:
+        if e.get("event") == "slot" and e.get("name") in SLOTS and e.get("value") is not None:
+            order = [s for s in order if s != e["name"]] + [e["name"]]
+    return [s for s in order if tracker.get_slot(s) is not None]
+
+
+def go_back(slot: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """ "quay lại": forget the previous answer so the form asks that question again."""
+    earlier = [s for s in answered(tracker) if s != slot]
+    if not earlier:
+        dispatcher.utter_message(text="Đây là câu hỏi đầu tiên nên không có câu trước để sửa.")
+        return {slot: None}
+    dispatcher.utter_message(text="Được, tôi hỏi lại câu trước.")
+    return {slot: None, earlier[-1]: None}
+
+
+def corrections(slot: str, text: str, tracker: Tracker) -> dict[str, Any]:
+    """What "à nhầm, án 6 năm" changes among the answers already given.
+
+    A length goes where its words say ("án", "đã ở"); a bare one to the length answered last.
+    Other stated facts replace their answers; else the text answers the previous question.
+    """
+    done = [s for s in answered(tracker) if s != slot]
+    changes: dict[str, Any] = {}
+    for role, months in length_roles(text):
+        target = {"sentence": "elig_sentence", "served": "elig_served"}.get(role or "")
+        if target is None:
+            lengths = [s for s in done if s in LENGTH_SLOTS]
+            target = lengths[-1] if lengths else "elig_sentence"
+        changes.setdefault(target, months)
+    for s, v in slot_values(read_case(text)).items():
+        if s not in (slot, *LENGTH_SLOTS) and s in done and v != tracker.get_slot(s):
+            changes[s] = v
+    if not changes and done:
+        rest = CORRECTION.split(fold(text), maxsplit=1)[-1]
+        value = read_answer(done[-1], text if done[-1] == "elig_crime" else rest)
+        if value not in (None, UNKNOWN) and not (done[-1] == "elig_crime" and not rest.strip()):
+            changes[done[-1]] = value
+    return changes
+
+
+def shown(slot: str, value: Any) -> str:
+    """An answer as the family reads it back."""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, int) and slot in LENGTH_SLOTS:
+        years, months = divmod(value, 12)
+        return " ".join(
+            p for p in (f"{years} năm" * bool(years), f"{months} tháng" * bool(months)) if p
+        )
+    if isinstance(value, dict):
+        if "start" in value:
+            return "bị bắt ngày " + "/".join(reversed(value["start"].split("-")))
+        return f"bị bắt năm {value['year']}"
+    if isinstance(value, list):
+        return ", ".join(value) or "không thuộc nhóm nào"
+    return str(value)
 
 
 def _validator(slot: str):  # type: ignore[no-untyped-def]
@@ -254,30 +389,15 @@ def _validator(slot: str):  # type: ignore[no-untyped-def]
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        return self._validate(slot, value, dispatcher)
+        return self._validate(slot, value, dispatcher, tracker)
 
     validate.__name__ = f"validate_{slot}"
     return validate
 
 
-def _extractor(slot: str):  # type: ignore[no-untyped-def]
-    def extract(
-        self: ValidateEligibilityForm,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        return self._prefill(tracker, slot)
-
-    extract.__name__ = f"extract_{slot}"
-    return extract
-
-
-# rasa-sdk looks up validate_<slot> and extract_<slot> by name.
+# rasa-sdk looks up validate_<slot> by name.
 for _slot in SLOTS:
     setattr(ValidateEligibilityForm, f"validate_{_slot}", _validator(_slot))
-for _slot in PREFILLED:
-    setattr(ValidateEligibilityForm, f"extract_{_slot}", _extractor(_slot))
 
 
 def render(verdict: Verdict) -> str:

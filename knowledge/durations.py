@@ -48,15 +48,20 @@ class Sentence:
     kind: str | None = None
 
 
-def _tokens(text: str) -> list[str]:
+def word_tokens(text: str, *, breaks: bool = False) -> list[str]:
     """Folded words and numbers; "2n3th" gives "2 n 3 th" and "4,5" stays one number.
 
     A word typed with the wrong marks for a number or unit ("bà", "tạm", "tù") is kept apart
     (suffix "~") so it is never read as one ("ba", "tám", "tư"); unmarked words are accepted.
+    With ``breaks``, a comma stays as "," and other punctuation that ends a clause as "|".
     """
-    raw = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+", unicodedata.normalize("NFC", text.lower()))
+    pattern = r"\d+(?:[.,]\d+)?|[^\W\d_]+" + r"|[,.;:!?\n()]" * breaks
+    raw = re.findall(pattern, unicodedata.normalize("NFC", text.lower()))
     tokens = []
     for word in raw:
+        if word in ",.;:!?\n()":
+            tokens.append("," if word == "," else "|")
+            continue
         folded = fold(word).replace(",", ".")
         if folded in NUMBER_WORDS and word != folded and word not in SPELLINGS:
             folded += "~"
@@ -121,23 +126,51 @@ def _amount(tokens: list[str], i: int) -> tuple[Fraction, int, int] | None:
     return None
 
 
-def _months(text: str) -> Fraction | None:
-    """The first length in ``text``, in months: "2 năm 3 tháng", "2 năm và 3 tháng", "3 năm 6"."""
-    tokens = _tokens(text)
-    for i in range(len(tokens)):
+@dataclass(frozen=True)
+class Span:
+    """A length found in a token list: tokens ``start`` to ``end`` (excluded) mean ``months``."""
+
+    start: int
+    end: int
+    months: Fraction
+
+
+def duration_spans(tokens: list[str]) -> list[Span]:
+    """Every length in ``tokens`` (from ``word_tokens``), in order.
+
+    "2 năm 3 tháng", "2 năm và 3 tháng", "2 năm, 3 tháng" and "3 năm 6" are one length each.
+    """
+    spans: list[Span] = []
+    i = 0
+    while i < len(tokens):
         found = _amount(tokens, i)
         if found is None:
+            i += 1
             continue
         total, j, unit = found
         if unit == 12 and j < len(tokens):
-            k = j + 1 if tokens[j] == "va" else j
+            k = j + 1 if tokens[j] in ("va", ",") else j
             more = _amount(tokens, k)
             if more is not None and more[2] == 1:
-                total += more[0]
-            elif tokens[k : k + 1] and tokens[k].isdigit() and int(tokens[k]) < 12:
-                total += int(tokens[k])  # "3 năm 6": the months after the years
-        return total
-    return None
+                total, j = total + more[0], more[1]
+            elif _bare_months(tokens, k):
+                total, j = total + int(tokens[k]), k + 1  # "3 năm 6": the months after years
+        spans.append(Span(i, j, total))
+        i = j
+    return spans
+
+
+def _bare_months(tokens: list[str], k: int) -> bool:
+    """A number under 12 ending a clause right after a length in years ("3 năm 6")."""
+    if k >= len(tokens) or not tokens[k].isdigit() or int(tokens[k]) >= 12:
+        return False
+    return k + 1 == len(tokens) or tokens[k + 1] in (",", "|")
+
+
+def _months(text: str) -> Fraction | None:
+    """The first length in ``text``, in months: "2 năm 3 tháng", "2 năm và 3 tháng", "3 năm 6"."""
+    spans = duration_spans(word_tokens(text))
+    return spans[0].months if spans else None
 
 
 def parse_sentence(text: str) -> Sentence:

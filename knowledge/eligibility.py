@@ -144,11 +144,12 @@ class Case:
     """What the family told us; every field is optional and None means "not known".
 
     ``served_months`` is the time actually spent in custody and prison (sentence reductions do
-    not count). With ``detention_start`` (or only ``detention_year``) the time is counted to the
-    round's cut-off date instead. ``crime`` is free text or a BLHS 2015 article ("173").
-    ``priority`` holds keys or points of Điều 11 khoản 3 ("serious_illness", "đ"): an empty set
-    means "none of them", None means not asked. ``creditor_agreed`` is also True when the rest
-    is owed to the State (no consent needed). Typed answers ("có", "khá") are accepted.
+    not count). With ``detention_start`` (or only ``detention_year``, and ``detention_month``)
+    the time is counted to the round's cut-off date instead. ``crime`` is free text or a BLHS
+    2015 article ("173"). ``priority`` holds keys or points of Điều 11 khoản 3
+    ("serious_illness", "đ"): an empty set means "none of them", None means not asked.
+    ``creditor_agreed`` is also True when the rest is owed to the State (no consent needed).
+    Typed answers ("có", "khá") are accepted.
     """
 
     sentence_kind: SentenceKind | None = None
@@ -156,6 +157,7 @@ class Case:
     served_months: int | None = None
     detention_start: dt.date | None = None
     detention_year: int | None = None
+    detention_month: int | None = None  # with detention_year, when only the month is known
     rating: Rating | None = None
     fines_paid: bool | None = None
     civil: Civil | None = None
@@ -352,8 +354,10 @@ def _served(case: Case, rules: RoundRules, as_of: dt.date | None) -> _Served | s
         served = months_between(case.detention_start, end)
         return _Served(served, served, f"khoảng {_duration_text(served)} ({label})")
     if by_date and end and case.detention_year:
-        low = months_between(dt.date(case.detention_year, 12, 31), end)
-        high = months_between(dt.date(case.detention_year, 1, 1), end)
+        first_month, last_month = case.detention_month or 1, case.detention_month or 12
+        first = dt.date(case.detention_year, first_month, 1)
+        last = _add_months(first, last_month - first_month + 1) - dt.timedelta(days=1)
+        low, high = months_between(last, end), months_between(first, end)
         return _Served(low, high, f"{_duration_text(low)} đến {_duration_text(high)} ({label})")
     if case.served_months is not None:
         served = Fraction(case.served_months)

@@ -1,0 +1,471 @@
+"""Reading the facts of one case from what a family wrote.
+
+"Chồng em bị 6 năm tù tội lừa đảo, đã ở 3 năm rưỡi, cải tạo tốt, án phí nộp rồi" gives the
+sentence, the time served, the crime, the rating and the payments in ``Case`` terms. Only facts
+the message states are returned; a fact it does not mention stays absent, so the form asks for
+it. The rules are cue words read on folded text, so they work with or without diacritics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from knowledge.durations import duration_spans, parse_sentence, word_tokens
+from knowledge.eligibility import crime_codes
+from knowledge.round_rules import load_law
+from vietnamese.text import fold, normalize
+
+BREAKS = frozenset({",", "|"})
+NEG = frozenset({"khong", "ko", "k", "chua", "chang", "hok", "khg", "hong"})
+WINDOW = 6  # words looked at around a cue
+
+# What the words just before a length say it is (nearest cue wins; two words before one).
+SENTENCE, SERVED, REMAINING, IGNORED = "sentence", "served", "remaining", "ignored"
+ROLE_BEFORE: dict[tuple[str, ...], str] = {
+    ("con", "lai"): REMAINING,
+    ("giam", "con"): SENTENCE,  # "chung thân được giảm còn 30 năm"
+    ("giam", "xuong"): SENTENCE,
+    ("duoc", "giam"): IGNORED,  # a reduction, not a sentence
+    ("o", "tu"): SERVED,
+    ("ngoi", "tu"): SERVED,
+    ("di", "tu"): SERVED,
+    ("vao", "tu"): SERVED,
+    ("bi", "tu"): SENTENCE,
+    ("an", "tu"): SENTENCE,
+    ("tam", "giam"): SERVED,
+    ("bi", "giam"): SERVED,
+    ("thi", "hanh"): SERVED,
+    ("chap", "hanh"): SERVED,
+    ("cai", "tao"): SERVED,
+    ("o",): SERVED,
+    ("ngoi",): SERVED,
+    ("duoc",): SERVED,
+    ("da",): SERVED,
+    ("mat",): SERVED,  # "mất 3 năm trong trại"
+    ("bi",): SENTENCE,
+    ("tuyen",): SENTENCE,
+    ("xu",): SENTENCE,
+    ("an",): SENTENCE,
+    ("lanh",): SENTENCE,
+    ("phat",): SENTENCE,
+    ("muc",): SENTENCE,
+    ("xuong",): SENTENCE,
+    ("thanh",): SENTENCE,
+    ("tong",): SENTENCE,
+    ("tu",): SENTENCE,  # "tù 6 năm" (after "ở", "đi"... see the pairs above)
+    ("duoi",): IGNORED,  # "con dưới 36 tháng"
+    ("tren",): IGNORED,
+}
+ROLE_AFTER: dict[str, str] = {"tuoi": IGNORED, "nua": REMAINING, "tu": SENTENCE, "roi": SERVED}
+
+RATINGS = {("tot",): "tot", ("kha",): "kha", ("trung", "binh"): "other", ("kem",): "other"}
+RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep"})
+
+# Payment status words near a cue, with the value they mean (longest match at a place wins).
+FINE_CUES = (("an", "phi"), ("tien", "phat"), ("phat", "tien"), ("phat", "bo", "sung"))
+FINE_STATUS: dict[tuple[str, ...], bool] = {
+    ("khong", "phai"): True,  # nothing to pay
+    ("khong", "bi"): True,
+    ("khong", "co", "tien", "phat"): True,
+    ("khong", "co", "tien", "nop"): False,
+    ("khong", "co", "tien", "dong"): False,
+    ("chua",): False,
+    ("con", "no"): False,
+    ("con", "thieu"): False,
+    ("chua", "nop"): False,
+    ("da",): True,
+    ("xong",): True,
+    ("roi",): True,
+    ("het",): True,
+    ("day", "du"): True,
+    ("nop", "du"): True,
+    ("da", "nop"): True,
+    ("da", "dong"): True,
+}
+CIVIL_CUES = (
+    ("boi", "thuong"),
+    ("den", "bu"),
+    ("boi", "hoan"),
+    ("tra", "lai", "tai", "san"),
+    ("nghia", "vu", "dan", "su"),
+)
+CIVIL_STATUS: dict[tuple[str, ...], str] = {
+    ("khong", "phai"): "none",
+    ("khong", "co"): "none",
+    ("khong", "bi", "buoc"): "none",
+    ("khong", "co", "nghia", "vu"): "none",
+    ("khong", "co", "tien"): "no",
+    ("chua",): "no",
+    ("con", "no"): "no",
+    ("mot", "phan"): "partly",
+    ("da",): "met",
+    ("xong",): "met",
+    ("het",): "met",
+    ("day", "du"): "met",
+    ("da", "boi", "thuong"): "met",
+}
+WEAK = frozenset({("da",), ("roi",)})  # a bare "đã" may belong to another verb
+
+PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
+    "serious_illness": (
+        "benh hiem ngheo",
+        "benh nan y",
+        "ung thu",
+        "benh nang",
+        "om nang",
+        "om dau thuong xuyen",
+        "suy than",
+        "hiv",
+        "tai bien",
+    ),
+    "pregnant_or_young_child": ("mang thai", "co thai", "con nho", "con duoi 36 thang"),
+    "severe_disability": ("khuyet tat", "mat nang luc", "han che nang luc"),
+    "sole_breadwinner": ("lao dong duy nhat", "tru cot duy nhat", "hoan canh kho khan"),
+    "revolution_merit": (
+        "liet si",
+        "nguoi co cong",
+        "co cong voi cach mang",
+        "thuong binh",
+        "benh binh",
+        "me viet nam anh hung",
+    ),
+    "great_merit": ("lap cong",),
+}
+NO_PRIORITY = re.compile(
+    r"\b(khong|ko|k|chua) (thuoc|co|nam trong|phai|duoc huong)( \w+){0,2}? "
+    r"(uu tien|dien uu tien|nhom uu tien|truong hop dac biet)"
+)
+DETENTION_CUE = re.compile(
+    r"(bat|tam giam|tam giu|bi giam|vao trai|vao tu|di tu|o tu|nhap trai|chap hanh an)"
+    r"\b[^.;|]{0,30}$"
+)
+
+
+@dataclass(frozen=True)
+class _Text:
+    words: list[str]  # folded, with "," and "|" breaks
+    raw: list[str]  # the same words as typed (lower case, with marks if any)
+    joined: str  # folded words joined by spaces
+    folded: str  # the folded message with its punctuation
+
+
+def _prepare(text: str) -> _Text:
+    norm = normalize(text)
+    words = word_tokens(norm, breaks=True)
+    raw = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[,.;:!?\n()]", norm.lower())  # as word_tokens
+    return _Text(words, raw, " ".join(words), fold(norm))
+
+
+def _at(words: list[str], k: int, pattern: tuple[str, ...]) -> bool:
+    return tuple(w.rstrip("~") for w in words[k : k + len(pattern)]) == pattern
+
+
+def _find(words: list[str], pattern: tuple[str, ...]) -> Iterable[int]:
+    return (k for k in range(len(words)) if _at(words, k, pattern))
+
+
+# --- Lengths: sentence, time served, time remaining --------------------------------------------
+
+
+def _role(t: _Text, start: int, end: int) -> str | None:
+    """What a length at tokens ``start:end`` is, from the words around it; None if unsaid."""
+    after = t.words[end] if end < len(t.words) else ""
+    if ROLE_AFTER.get(after) in (IGNORED, REMAINING):
+        return ROLE_AFTER[after]
+    k = start - 1
+    while k >= 0 and start - k <= WINDOW and t.words[k] not in BREAKS:
+        if t.words[k] == "giam" and t.raw[k] == "giảm":
+            return IGNORED if k == start - 1 else SENTENCE
+        if t.words[k] == "con" and t.raw[k] == "còn" and k == start - 1:
+            return REMAINING
+        for size in (2, 1):
+            key = tuple(t.words[k - size + 1 : k + 1])
+            if len(key) == size and key in ROLE_BEFORE:
+                return ROLE_BEFORE[key]
+        k -= 1
+    return ROLE_AFTER.get(after)
+
+
+def length_roles(text: str) -> list[tuple[str | None, int]]:
+    """Each length in ``text`` in months, with what the words around it say it is.
+
+    The role is "sentence", "served", "remaining", or None when nothing says.
+    """
+    t = _prepare(text)
+    found = []
+    for span in duration_spans(t.words):
+        role = _role(t, span.start, span.end)
+        if role != IGNORED:
+            found.append((role, int(span.months + Fraction(1, 2))))
+    return found
+
+
+def detention_in(text: str) -> dict[str, Any]:
+    """A date, month or year of detention given as an answer ("2/9/2021", "tháng 3/2020")."""
+    return _detention(_prepare(text), need_cue=False)
+
+
+def _lengths(t: _Text) -> dict[str, int]:
+    sentence: Fraction | None = None
+    served: Fraction | None = None
+    remaining: Fraction | None = None
+    unsaid: list[Fraction] = []
+    for span in duration_spans(t.words):
+        role = _role(t, span.start, span.end)
+        if role == SENTENCE and sentence is None:
+            sentence = span.months
+        elif role == SERVED and served is None:
+            served = span.months
+        elif role == REMAINING and remaining is None:
+            remaining = span.months
+        elif role is None:
+            unsaid.append(span.months)
+    for months in unsaid:  # "bị 6 năm, 3 năm rưỡi rồi": first the sentence, then the time
+        if sentence is None:
+            sentence = months
+        elif served is None and remaining is None:
+            served = months
+    if served is None and remaining is not None and sentence is not None:
+        served = sentence - remaining
+    found = {"sentence_months": sentence, "served_months": served}
+    return {k: int(v + Fraction(1, 2)) for k, v in found.items() if v is not None and v > 0}
+
+
+def _kind(t: _Text, sentence_months: int | None) -> str | None:
+    if re.search(r"\bchung than\b", t.joined):
+        reduced = "giảm" in t.raw or re.search(r"\b(giam (xuong|con|thanh)|xuong con)\b", t.joined)
+        return "life_commuted" if reduced else "life"
+    kind = parse_sentence(t.joined).kind
+    if kind is None and (sentence_months or re.search(r"\bco thoi han\b", t.joined)):
+        return "fixed_term"
+    return kind
+
+
+def _detention(t: _Text, *, need_cue: bool = True) -> dict[str, Any]:
+    """The day (or month, or year) of arrest or custody, when a detention word comes before."""
+    forms = (
+        (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),
+        (r"ngay (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
+        (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
+        (r"(?<![\d/])(\d{1,2})\s*/\s*((?:19|20)\d\d)", "my"),
+        (r"\bnam ((?:19|20)\d\d)", "y"),
+    )
+    for pattern, form in forms:
+        for m in re.finditer(pattern, t.folded):
+            before = t.folded[max(0, m.start() - 60) : m.start()]
+            if need_cue and not DETENTION_CUE.search(before):
+                continue
+            numbers = [int(g) for g in m.groups()]
+            try:
+                if form == "dmy":
+                    day, month, year = numbers
+                    return {"detention_start": dt.date(year, month, day).isoformat()}
+                if form == "my" and 1 <= numbers[0] <= 12:
+                    return {"detention_year": numbers[1], "detention_month": numbers[0]}
+                if form == "y":
+                    return {"detention_year": numbers[0]}
+            except ValueError:
+                continue
+    return {}
+
+
+# --- Crime, rating, payments -------------------------------------------------------------------
+
+
+def _clauses(t: _Text) -> list[str]:
+    return [c.strip() for c in re.split(r"[,|]| nhung ", t.joined) if c.strip()]
+
+
+def _crime(t: _Text) -> str | None:
+    """The clauses that name a crime ("tội trộm cắp tài sản", "điều 173"), else "tội X"."""
+    law = load_law()
+    named = []
+    for clause in _clauses(t):
+        if crime_codes(clause, law):
+            words = clause.replace("~", "").split()
+            start = words.index("toi") if "toi" in words else 0
+            named.append(" ".join(words[start:]))
+    if named:
+        return "; ".join(named)
+    found = re.search(r"(?<!phạm )\btội (?:danh )?([^,.;:!?\n]{3,60})", " ".join(t.raw))
+    return found.group(1).strip() if found else None
+
+
+def _rating(t: _Text) -> str | None:
+    w = t.words
+    for pattern, value in RATINGS.items():
+        for k in _find(w, pattern):
+            before = []
+            j = k - 1
+            while j >= 0 and k - j <= 4 and w[j] not in BREAKS:
+                before.append(w[j])
+                j -= 1
+            if not RATING_CUES & set(before):
+                continue
+            negated = bool(before) and (
+                before[0] in NEG or (len(before) > 1 and before[0] == "duoc" and before[1] in NEG)
+            )
+            return "other" if negated else value
+    return None
+
+
+def _status(t: _Text, cues: Iterable[tuple[str, ...]], table: dict[tuple[str, ...], Any]) -> list:
+    """For each place a cue appears, the value of the nearest status words in its clause."""
+    w = t.words
+    values = []
+    for cue in cues:
+        for start in _find(w, cue):
+            end = start + len(cue)
+            best: tuple[int, int, Any] | None = None
+            for k in range(max(0, start - WINDOW), min(len(w), end + WINDOW)):
+                between = w[min(k, start) : max(k, end)]
+                if "|" in between or "nhung" in between:
+                    continue
+                for pattern, value in table.items():
+                    if not _at(w, k, pattern) or start <= k < end:
+                        continue
+                    gap = start - (k + len(pattern)) if k < start else k - end
+                    if gap < 0:
+                        continue
+                    score = gap + 4 * (pattern in WEAK) - len(pattern) / 10
+                    if best is None or score < best[0]:
+                        best = (score, k, value)
+            if best is not None:
+                values.append(best[2])
+    return values
+
+
+def _fines(t: _Text) -> bool | None:
+    found = _status(t, FINE_CUES, FINE_STATUS)
+    if False in found:
+        return False
+    return True if found else None
+
+
+def _civil(t: _Text) -> str | None:
+    found = set(_status(t, CIVIL_CUES, CIVIL_STATUS))
+    if "partly" in found:  # partly paid counts only with a "not able to pay" decision
+        return "partly_unable" if re.search(r"\bchua co dieu kien\b", t.joined) else None
+    for value in ("no", "met", "none"):
+        if value in found:
+            return value
+    return None
+
+
+# --- Exclusions and priority groups ------------------------------------------------------------
+
+NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
+
+
+def _priors(t: _Text) -> int | None:
+    j = t.joined
+    if re.search(
+        r"\b(khong|ko|k|chua)( co| he| tung| bi| mang)* tien an\b|\blan dau (pham toi|bi an|"
+        r"bi xu|vi pham|di tu|bi bat|bi ket an)\b|\bchua (tung |he |bao gio )*(bi |phai )?"
+        r"(an tich|ket an|di tu|o tu|bi an|vao tu)",
+        j,
+    ):
+        return 0
+    found = re.search(r"\b(\d+|mot|hai|ba|bon|nam) tien an\b", j)
+    if found and not re.search(r"\b(khong|ko|chua)\s*$", j[: found.start()]):
+        word = found.group(1)
+        return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return None
+
+
+def _amnestied(t: _Text) -> bool | None:
+    j = t.joined
+    if re.search(r"\b(chua|khong|ko|k)( tung| he| bao gio)* (duoc )?dac xa\b", j):
+        return False
+    if re.search(
+        r"\b(tung|da tung) (duoc )?dac xa\b|\bduoc dac xa (nam|vao nam|dot|lan|mot lan) ", j
+    ):
+        return True
+    return None
+
+
+def _prosecuted(t: _Text) -> bool | None:
+    found = None
+    for m in re.finditer(
+        r"\b(truy cuu|truy to|dieu tra|xet xu|khoi to|vu an|vu viec|toi)( \w+){0,3}? khac\b",
+        t.joined,
+    ):
+        before = t.joined[max(0, m.start() - 30) : m.start()].split("|")[-1].split()
+        negated = bool(NEG & set(before[-4:]))
+        if negated:
+            return False
+        found = True
+    return found
+
+
+def _ages(t: _Text) -> dict[str, int]:
+    ages: dict[str, int] = {}
+    for m in re.finditer(r"\b(\d{1,3}) tuoi\b", t.joined):
+        age = int(m.group(1))
+        before = t.joined[max(0, m.start() - 40) : m.start()].split("|")[-1]
+        if re.search(r"\b(con|chau)\b( \w+){0,2}$", before):
+            continue  # a child's age
+        if re.search(r"\b(pham toi|luc do|khi do|gay an|luc vi pham)\b", before):
+            ages.setdefault("age_at_offence", age - 1 if before.endswith("duoi ") else age)
+        elif re.search(r"\bduoi\s*$", before):
+            continue  # "dưới 70 tuổi": not an age
+        else:
+            ages.setdefault("age_now", age)
+    if re.search(r"\b(tren|ngoai|hon) 70 tuoi|\b70 tuoi tro len\b", t.joined):
+        ages["age_now"] = max(ages.get("age_now", 0), 70)
+    if re.search(r"\b(pham toi|gay an) (khi|luc) (chua du|duoi|chua) 18", t.joined):
+        ages["age_at_offence"] = 17
+    return ages
+
+
+def _priority(t: _Text, ages: dict[str, int]) -> frozenset[str] | None:
+    groups = set()
+    for key, phrases in PRIORITY_WORDS.items():
+        for phrase in phrases:
+            for m in re.finditer(rf"\b{phrase}\b", t.joined):
+                before = t.joined[: m.start()].split()[-3:]
+                if not NEG & set(before):
+                    groups.add(key)
+    if ages.get("age_now", 0) >= 70:
+        groups.add("aged_70")
+    if ages.get("age_at_offence", 99) < 18:
+        groups.add("under_18_at_offence")
+    if groups:
+        return frozenset(groups)
+    return frozenset() if NO_PRIORITY.search(t.joined) else None
+
+
+# --- All together ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def read_case(text: str) -> dict[str, Any]:
+    """The facts ``text`` states, keyed by ``Case`` field; unstated facts are absent.
+
+    Values are in the evaluator's terms: months, "fixed_term", "tot", True, an ISO date...
+    ``detention_month`` (1–12) goes with ``detention_year`` when only the month is given.
+    """
+    t = _prepare(text)
+    facts: dict[str, Any] = dict(_lengths(t))
+    facts["sentence_kind"] = _kind(t, facts.get("sentence_months"))
+    if facts["sentence_kind"] == "life":
+        facts.pop("sentence_months", None)  # a length then is time served, never the sentence
+    ages = _ages(t)
+    facts |= _detention(t) | ages
+    facts |= {
+        "crime": _crime(t),
+        "rating": _rating(t),
+        "fines_paid": _fines(t),
+        "civil": _civil(t),
+        "prior_convictions": _priors(t),
+        "amnestied_before": _amnestied(t),
+        "prosecuted_other": _prosecuted(t),
+        "priority": _priority(t, ages),
+    }
+    return {k: v for k, v in facts.items() if v is not None}

@@ -1,0 +1,136 @@
+"""Reading a whole case from one free-text message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from knowledge.case_text import detention_in, length_roles, read_case
+
+NONE: frozenset[str] = frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Chồng em bị 6 năm tù tội lừa đảo chiếm đoạt tài sản, đã ở 3 năm rưỡi, cải tạo "
+            "tốt, án phí nộp rồi, không phải bồi thường, chưa có tiền án, chưa được đặc xá lần "
+            "nào, không bị truy cứu tội nào khác, không thuộc diện ưu tiên. Kiểm tra giúp em.",
+            {
+                "sentence_kind": "fixed_term",
+                "sentence_months": 72,
+                "served_months": 42,
+                "rating": "tot",
+                "fines_paid": True,
+                "civil": "none",
+                "prior_convictions": 0,
+                "amnestied_before": False,
+                "prosecuted_other": False,
+                "priority": NONE,
+            },
+        ),
+        (
+            "chong em bi tuyen 9 nam ve toi trom cap tai san, da chap hanh duoc 4 nam, xep "
+            "loai kha, da nop an phi va tien phat, boi thuong xong roi, ko co tien an, chua dc "
+            "dac xa, ko bi dieu tra toi khac, ko thuoc dien uu tien",
+            {
+                "sentence_months": 108,
+                "served_months": 48,
+                "rating": "kha",
+                "fines_paid": True,
+                "civil": "met",
+                "prior_convictions": 0,
+                "amnestied_before": False,
+                "prosecuted_other": False,
+                "priority": NONE,
+            },
+        ),
+        # the time left instead of the time served
+        ("em trai em án 7 năm, còn 2 năm nữa là về", {"sentence_months": 84, "served_months": 60}),
+        (
+            "mức án 108 tháng, thời gian đã chấp hành 3n6th",
+            {"sentence_months": 108, "served_months": 42},
+        ),
+        # a date of arrest instead of the time served
+        ("Bố em bị 5 năm, bị bắt ngày 2/9/2021", {"detention_start": "2021-09-02"}),
+        ("tạm giam từ tháng 3 năm 2020, án 4 năm", {"detention_year": 2020, "detention_month": 3}),
+        ("bị bắt năm 2021, lãnh 6 năm", {"detention_year": 2021, "sentence_months": 72}),
+        # a reduced life sentence
+        (
+            "con trai em bị chung thân tội giết người, được giảm xuống 30 năm, đến nay đã ở tù "
+            "15 năm",
+            {"sentence_kind": "life_commuted", "sentence_months": 360, "served_months": 180},
+        ),
+        ("bố em bị chung thân", {"sentence_kind": "life"}),
+        ("anh em bị tử hình", {"sentence_kind": "death"}),
+        # unpaid, partly paid, not rated well
+        ("chưa nộp án phí nhưng đã bồi thường xong", {"fines_paid": False, "civil": "met"}),
+        ("đã bị phạt tiền, chưa nộp, cải tạo không tốt", {"fines_paid": False, "rating": "other"}),
+        (
+            "bồi thường mới trả một phần, có quyết định chưa có điều kiện thi hành",
+            {"civil": "partly_unable"},
+        ),
+        (
+            "có 2 tiền án, đã từng được đặc xá năm 2015",
+            {"prior_convictions": 2, "amnestied_before": True},
+        ),
+        ("đang bị điều tra về một vụ án khác", {"prosecuted_other": True}),
+        # priority groups, several at once, and ages
+        (
+            "bố em năm nay 72 tuổi, bị ung thư, nhà khó khăn, mẹ em là lao động duy nhất",
+            {
+                "age_now": 72,
+                "priority": frozenset({"aged_70", "serious_illness", "sole_breadwinner"}),
+            },
+        ),
+        (
+            "lúc phạm tội nó mới 16 tuổi",
+            {"age_at_offence": 16, "priority": frozenset({"under_18_at_offence"})},
+        ),
+        ("vợ em đang nuôi con nhỏ 2 tuổi", {"priority": frozenset({"pregnant_or_young_child"})}),
+        ("không bệnh tật gì, không khuyết tật", {"priority": None}),
+    ],
+)
+def test_read_case(text: str, expected: dict[str, Any]) -> None:
+    facts = read_case(text)
+    assert {k: facts.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "điều kiện đặc xá là gì",
+        "chồng em có được đặc xá không ạ",
+        "hồ sơ gồm những giấy tờ gì",
+        "con em 3 tuổi nhớ bố",
+    ],
+)
+def test_a_question_without_a_case_states_no_fact(text: str) -> None:
+    facts = read_case(text)
+    assert not {"sentence_months", "served_months", "rating", "fines_paid", "civil"} & set(facts)
+    assert "priority" not in facts and "amnestied_before" not in facts
+
+
+def test_crime_is_the_clause_that_names_it() -> None:
+    assert read_case("bị 6 năm tội trộm cắp tài sản, đã ở 2 năm")["crime"] == "toi trom cap tai san"
+    assert "crime" not in read_case("bị 6 năm, đã ở 2 năm")
+
+
+def test_lengths_with_their_roles() -> None:
+    assert length_roles("à nhầm, 6 năm") == [(None, 72)]
+    assert length_roles("án 6 năm, đã ở 2 năm") == [("sentence", 72), ("served", 24)]
+    assert length_roles("con dưới 36 tháng, mẹ 40 tuổi") == []
+
+
+def test_detention_answers_need_no_cue() -> None:
+    assert detention_in("2/9/2021") == {"detention_start": "2021-09-02"}
+    assert detention_in("tháng 3/2020") == {"detention_year": 2020, "detention_month": 3}
+    assert detention_in("năm 2019") == {"detention_year": 2019}
+    assert detention_in("31/2/2021") == {}
+
+
+def test_never_raises_on_odd_text() -> None:
+    for text in ["", "   ", "😀" * 50, "/check_eligibility", "năm 9999", "0/0/2020", "x" * 5000]:
+        assert isinstance(read_case(text), dict)
