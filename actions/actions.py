@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.answers import fill, render
+from knowledge.case_text import states_case
 from knowledge.db import session_factory
 from knowledge.queries import choose_entry, entry_by_key, get_round
 from knowledge.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
@@ -32,6 +33,10 @@ CASE_HINT = (
     "Gia đình có thể so từng điều kiện trên với trường hợp của người thân (mức án, thời gian "
     "đã chấp hành tính đến mốc của đợt xét, xếp loại chấp hành án, việc nộp án phí, tiền "
     "phạt, bồi thường), hoặc bấm nút dưới đây để tôi kiểm tra cùng gia đình từng bước."
+)
+CHECK_OFFER = (
+    "Nếu muốn, tôi có thể cùng gia đình kiểm tra từng điều kiện đặc xá với trường hợp của "
+    "người thân: bấm nút dưới đây."
 )
 CHECK_BUTTON = {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
 OUT_OF_SCOPE = (
@@ -60,9 +65,7 @@ def _text(template: str, settings: Settings) -> str:
     return fill(template, settings.department, settings.contact)
 
 
-def answer_messages(
-    intent: str, text: str, entities: list[dict[str, Any]], settings: Settings
-) -> list[str]:
+def answer_messages(intent: str, text: str, settings: Settings) -> list[str]:
     """The messages that answer ``text`` recognised as ``intent`` (knowledge base read)."""
     topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
     with session_factory(settings.database_url)() as session:
@@ -75,9 +78,7 @@ def answer_messages(
         round_ = None
         if topic == "ask_conditions" and entry.round == "law":
             round_ = get_round(session, settings.current_round)
-        has_case_facts = any(
-            e.get("entity") in {"sentence_length", "time_served"} for e in entities
-        )
+        has_case_facts = states_case(text)
         case = intent in CASE_INTENTS or has_case_facts
         messages = render(
             entry,
@@ -86,8 +87,8 @@ def answer_messages(
             current_round=round_,
             case_specific=case,
         )
-    if topic == "ask_conditions" and has_case_facts:
-        messages.append(CASE_HINT)
+    if has_case_facts:
+        messages.append(CASE_HINT if topic == "ask_conditions" else CHECK_OFFER)
     return messages
 
 
@@ -104,16 +105,14 @@ class ActionAnswer(Action):
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or "out_of_scope"
         try:
-            messages = answer_messages(
-                intent, message.get("text") or "", message.get("entities") or [], settings
-            )
+            messages = answer_messages(intent, message.get("text") or "", settings)
         except Exception:
             logger.exception("action_answer failed for intent %s", intent)
             dispatcher.utter_message(text=_text(APOLOGY, settings))
             return []
         for text in messages[:-1]:
             dispatcher.utter_message(text=text)
-        offer = [CHECK_BUTTON] if messages[-1] == CASE_HINT else []
+        offer = [CHECK_BUTTON] if messages[-1] in (CASE_HINT, CHECK_OFFER) else []
         dispatcher.utter_message(text=messages[-1], buttons=offer)
         return []
 
@@ -153,12 +152,15 @@ class ActionAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        message = tracker.latest_message or {}
+        ranking = message.get("intent_ranking") or []
         candidates = [
             r["name"]
             for r in ranking
             if r.get("name") in INTENT_LABELS and r["name"] not in {"out_of_scope"}
         ][:2]
+        if states_case(message.get("text") or "") and "check_eligibility" not in candidates:
+            candidates = [*candidates[:1], "check_eligibility"]
         buttons = [
             *_buttons(candidates),
             {"title": "Không phải các ý trên", "payload": "/out_of_scope"},

@@ -15,10 +15,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.answers import DISCLAIMER
-from knowledge.case_text import detention_in, length_roles, read_case
+from knowledge.case_text import detention_in, length_roles, read_case, round_named
 from knowledge.durations import parse_duration, parse_sentence
 from knowledge.eligibility import SENTENCE_KINDS, Case, Verdict, evaluate
-from knowledge.round_rules import load_round
+from knowledge.round_rules import available_rounds, load_round
 from settings import get_settings
 from vietnamese.text import fold
 
@@ -34,12 +34,17 @@ SLOTS = {
     "elig_rating": "rating",
     "elig_fines": "fines_paid",
     "elig_civil": "civil",
+    "elig_creditor": "creditor_agreed",
+    "elig_complied": "complied_on_suspension",
     "elig_priors": "prior_convictions",
     "elig_amnestied": "amnestied_before",
     "elig_prosecuted": "prosecuted_other",
+    "elig_protest": "under_protest",
     "elig_priority": "priority",
+    "elig_age": "age_now",
 }
 FACT_SLOT = {fact: slot for slot, fact in SLOTS.items()}
+ROUND_SLOT = "elig_round"  # the round the first message names; else the current round
 LENGTH_SLOTS = ("elig_sentence", "elig_served")
 # Facts that one of our questions also settles.
 SETTLED_BY = {"detention_start": "served_months", "serious_crime": "crime"}
@@ -104,6 +109,10 @@ SLOT_LABELS = {
     "elig_rating": "xếp loại chấp hành án",
     "elig_fines": "tiền phạt, án phí",
     "elig_civil": "bồi thường",
+    "elig_creditor": "người được bồi thường đồng ý",
+    "elig_complied": "chấp hành pháp luật khi tạm đình chỉ",
+    "elig_protest": "bản án bị kháng nghị",
+    "elig_age": "tuổi hiện nay",
     "elig_priors": "số tiền án",
     "elig_amnestied": "đã từng được đặc xá",
     "elig_prosecuted": "đang bị truy cứu tội khác",
@@ -165,6 +174,9 @@ def read_answer(slot: str, value: Any) -> Any:
         return _first(value, RATINGS)
     if slot == "elig_civil":
         return _first(value, CIVIL)
+    if slot == "elig_age":
+        digits = re.search(r"\d{1,3}", value)
+        return int(digits.group()) if digits and 0 < int(digits.group()) < 120 else None
     if slot == "elig_priors":
         folded = fold(value)
         digits = re.search(r"\d+", folded)
@@ -210,6 +222,7 @@ def case_from_slots(slots: dict[str, Any]) -> Case:
     served = get("elig_served")
     detention = served if isinstance(served, dict) else {}
     priority = get("elig_priority")
+    under_18 = priority is not None and "under_18_at_offence" in priority
     return Case(
         sentence_kind=get("elig_kind"),
         sentence_months=get("elig_sentence"),
@@ -221,15 +234,22 @@ def case_from_slots(slots: dict[str, Any]) -> Case:
         rating=get("elig_rating"),
         fines_paid=get("elig_fines"),
         civil=get("elig_civil"),
+        creditor_agreed=get("elig_creditor"),
+        complied_on_suspension=get("elig_complied"),
         prior_convictions=get("elig_priors"),
         amnestied_before=get("elig_amnestied"),
         prosecuted_other=get("elig_prosecuted"),
+        under_protest=get("elig_protest"),
         priority=None if priority is None else frozenset(priority),
+        age_at_offence=17 if under_18 else None,  # "under 18 at the offence" is all we know
+        age_now=get("elig_age"),
     )
 
 
 def verdict_for(slots: dict[str, Any]) -> Verdict:
-    return evaluate(case_from_slots(slots), load_round(get_settings().current_round))
+    named = slots.get(ROUND_SLOT)
+    round_id = named if named in available_rounds() else get_settings().current_round
+    return evaluate(case_from_slots(slots), load_round(round_id))
 
 
 def still_needed(slots: dict[str, Any]) -> list[str]:
@@ -265,7 +285,8 @@ class ValidateEligibilityForm(FormValidationAction):
         # Answered slots stay in the list (so they are validated); the form asks the first
         # needed slot that is still empty.
         needed = still_needed(dict(tracker.slots))
-        return [s for s in SLOTS if s in needed or tracker.get_slot(s) is not None]
+        named = [ROUND_SLOT] if tracker.get_slot(ROUND_SLOT) else []
+        return [s for s in SLOTS if s in needed or tracker.get_slot(s) is not None] + named
 
     def extract_elig_kind(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -277,7 +298,15 @@ class ValidateEligibilityForm(FormValidationAction):
         """
         if tracker.get_slot("requested_slot") is not None:
             return {}
-        return slot_values(read_case(starting_text(tracker)))
+        text = starting_text(tracker)
+        values = slot_values(read_case(text))
+        named = round_named(text, get_settings().current_round)
+        return values | ({ROUND_SLOT: named} if named else {})
+
+    def validate_elig_round(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {ROUND_SLOT: value if value in available_rounds() else None}
 
     def _validate(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -310,13 +339,10 @@ class ValidateEligibilityForm(FormValidationAction):
 
 
 def starting_text(tracker: Tracker) -> str:
-    """The family's words that started the check: the latest message, or the one before a
-    button press ("/check_eligibility" after a case question)."""
+    """The family's words that started the check: the latest typed message among the last
+    few (a "/check_eligibility" button press follows the case it is about)."""
     texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    for text in reversed(texts[-2:]):
-        if not text.startswith("/"):
-            return text
-    return ""
+    return next((t for t in reversed(texts[-4:]) if not t.startswith("/")), "")
 
 
 def answered(tracker: Tracker) -> list[str]:
@@ -402,7 +428,7 @@ for _slot in SLOTS:
 
 def render(verdict: Verdict) -> str:
     """The result: each condition with ✔ / ✘ / ?, the verdict, what is missing, next steps."""
-    lines = [f"Kết quả tự kiểm tra (đợt {verdict.round_id}):"]
+    lines = [f"Kết quả tự kiểm tra theo {load_round(verdict.round_id).name}:"]
     lines += [f"{MARKS[c.status]} {c.label}: {c.reason} ({c.citation})" for c in verdict.checks]
     lines.append(OUTCOMES[verdict.outcome])
     if verdict.missing:
@@ -425,4 +451,4 @@ class ActionEligibilityResult(Action):
             dispatcher.utter_message(text="Đã dừng kiểm tra. Bạn có thể hỏi tiếp về đặc xá.")
         else:
             dispatcher.utter_message(text=render(verdict_for(dict(tracker.slots))))
-        return [SlotSet(slot, None) for slot in SLOTS]
+        return [SlotSet(slot, None) for slot in (*SLOTS, ROUND_SLOT)]

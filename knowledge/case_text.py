@@ -104,6 +104,7 @@ CIVIL_STATUS: dict[tuple[str, ...], str] = {
     ("chua",): "no",
     ("con", "no"): "no",
     ("mot", "phan"): "partly",
+    ("1", "phan"): "partly",
     ("da",): "met",
     ("xong",): "met",
     ("het",): "met",
@@ -111,6 +112,9 @@ CIVIL_STATUS: dict[tuple[str, ...], str] = {
     ("da", "boi", "thuong"): "met",
 }
 WEAK = frozenset({("da",), ("roi",)})  # a bare "đã" may belong to another verb
+UNSURE = "unsure"  # "không biết", "chưa rõ": the family does not know
+DONT_KNOW = re.compile(r"\b(khong|ko|k|chua) (biet|ro|nho|nam duoc)\b")
+STATUS_WINDOW = 8
 
 PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
     "serious_illness": (
@@ -136,7 +140,9 @@ PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
         "me viet nam anh hung",
     ),
     "great_merit": ("lap cong",),
+    "president_other": ("chu tich nuoc quyet dinh",),
 }
+POINT = re.compile(r"\bđiểm ([a-iđ])\)? (?:của )?khoản 3 (?:của )?điều 11\b")
 NO_PRIORITY = re.compile(
     r"\b(khong|ko|k|chua) (thuoc|co|nam trong|phai|duoc huong)( \w+){0,2}? "
     r"(uu tien|dien uu tien|nhom uu tien|truong hop dac biet)"
@@ -238,11 +244,14 @@ def _lengths(t: _Text) -> dict[str, int]:
 
 
 def _kind(t: _Text, sentence_months: int | None) -> str | None:
-    if re.search(r"\bchung than\b", t.joined):
-        reduced = "giảm" in t.raw or re.search(r"\b(giam (xuong|con|thanh)|xuong con)\b", t.joined)
-        return "life_commuted" if reduced else "life"
+    if re.search(r"(?<!khong phai )\bchung than\b", t.joined):
+        not_reduced = re.search(r"\b(chua|khong|ko) (duoc )?giam\b", t.joined)
+        reduced = re.search(r"\b(giam (xuong|con|thanh)|xuong con|duoc giam)\b", t.joined)
+        return "life_commuted" if reduced and not not_reduced else "life"
+    if re.search(r"\b(tu|an) co thoi han\b", t.joined):
+        return "fixed_term"
     kind = parse_sentence(t.joined).kind
-    if kind is None and (sentence_months or re.search(r"\bco thoi han\b", t.joined)):
+    if kind is None and sentence_months:
         return "fixed_term"
     return kind
 
@@ -289,11 +298,20 @@ def _crime(t: _Text) -> str | None:
     for clause in _clauses(t):
         if crime_codes(clause, law):
             words = clause.replace("~", "").split()
-            start = words.index("toi") if "toi" in words else 0
-            named.append(" ".join(words[start:]))
+            first = min(
+                (
+                    len(clause[: m.start()].split())
+                    for a, _ in law.aliases
+                    for m in [re.search(rf"(?<!\w){re.escape(a)}(?!\w)", clause)]
+                    if m
+                ),
+                default=0,
+            )
+            before = [i for i, word in enumerate(words[:first]) if word == "toi"]
+            named.append(" ".join(words[before[-1] if before else first :]))
     if named:
         return "; ".join(named)
-    found = re.search(r"(?<!phạm )\btội (?:danh )?([^,.;:!?\n]{3,60})", " ".join(t.raw))
+    found = re.search(r"(?<!phạm )\btội (?:danh )?(?!gì|nào)([^,.;:!?\n]{3,60})", " ".join(t.raw))
     return found.group(1).strip() if found else None
 
 
@@ -316,33 +334,44 @@ def _rating(t: _Text) -> str | None:
 
 
 def _status(t: _Text, cues: Iterable[tuple[str, ...]], table: dict[tuple[str, ...], Any]) -> list:
-    """For each place a cue appears, the value of the nearest status words in its clause."""
+    """For each place a cue appears, the value of the nearest status words in its clause.
+
+    A clause that says the family does not know gives ``UNSURE``; "chưa nộp xong" is "chưa".
+    """
     w = t.words
     values = []
     for cue in cues:
         for start in _find(w, cue):
             end = start + len(cue)
-            best: tuple[int, int, Any] | None = None
-            for k in range(max(0, start - WINDOW), min(len(w), end + WINDOW)):
+            lo = max([i + 1 for i in range(start) if w[i] in BREAKS] or [0])
+            hi = min([i for i in range(end, len(w)) if w[i] in BREAKS] or [len(w)])
+            if DONT_KNOW.search(" ".join(w[lo:hi])):
+                values.append(UNSURE)
+                continue
+            best: tuple[float, Any] | None = None
+            for k in range(max(0, start - STATUS_WINDOW), min(len(w), end + STATUS_WINDOW)):
                 between = w[min(k, start) : max(k, end)]
-                if "|" in between or "nhung" in between:
+                if "|" in between or "nhung" in between or start <= k < end:
                     continue
                 for pattern, value in table.items():
-                    if not _at(w, k, pattern) or start <= k < end:
+                    if not _at(w, k, pattern):
                         continue
                     gap = start - (k + len(pattern)) if k < start else k - end
-                    if gap < 0:
+                    negated = value not in (False, "no") and NEG & set(w[max(0, k - 2) : k])
+                    if gap < 0 or negated:
                         continue
                     score = gap + 4 * (pattern in WEAK) - len(pattern) / 10
                     if best is None or score < best[0]:
-                        best = (score, k, value)
+                        best = (score, value)
             if best is not None:
-                values.append(best[2])
+                values.append(best[1])
     return values
 
 
 def _fines(t: _Text) -> bool | None:
     found = _status(t, FINE_CUES, FINE_STATUS)
+    if UNSURE in found:
+        return None
     if False in found:
         return False
     return True if found else None
@@ -350,6 +379,8 @@ def _fines(t: _Text) -> bool | None:
 
 def _civil(t: _Text) -> str | None:
     found = set(_status(t, CIVIL_CUES, CIVIL_STATUS))
+    if UNSURE in found:
+        return None
     if "partly" in found:  # partly paid counts only with a "not able to pay" decision
         return "partly_unable" if re.search(r"\bchua co dieu kien\b", t.joined) else None
     for value in ("no", "met", "none"):
@@ -393,34 +424,70 @@ def _amnestied(t: _Text) -> bool | None:
 def _prosecuted(t: _Text) -> bool | None:
     found = None
     for m in re.finditer(
-        r"\b(truy cuu|truy to|dieu tra|xet xu|khoi to|vu an|vu viec|toi)( \w+){0,3}? khac\b",
+        r"\b(truy cuu|truy to|dieu tra|xet xu|khoi to|vu an|vu viec|toi)( \w+){0,6}? khac\b",
         t.joined,
     ):
-        before = t.joined[max(0, m.start() - 30) : m.start()].split("|")[-1].split()
-        negated = bool(NEG & set(before[-4:]))
-        if negated:
+        clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
+        if NEG & set(clause[-8:]):
             return False
         found = True
     return found
+
+
+def _creditor(t: _Text) -> bool | None:
+    """Whether the person owed agreed to wait (or it is the State's money)."""
+    if re.search(r"\btai san (cua )?nha nuoc\b", t.joined):
+        return True
+    for m in re.finditer(r"\bdong y\b", t.joined):
+        clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
+        if not re.search(
+            r"\b(bi hai|duoc boi thuong|duoc thi hanh|chu no|ben kia)\b", " ".join(clause)
+        ):
+            continue
+        return not (NEG & set(clause[-2:]))
+    return None
+
+
+def _complied(t: _Text) -> bool | None:
+    """On suspension: whether the person kept the law at home."""
+    if re.search(r"\bchap hanh nghiem( chinh)? phap luat\b", t.joined):
+        return True
+    for m in re.finditer(r"\bvi pham\b", t.joined):
+        if not NEG & set(t.joined[: m.start()].split()[-2:]):
+            return False
+    return None
+
+
+def _protest(t: _Text) -> bool | None:
+    """A protest (kháng nghị giám đốc thẩm, tái thẩm) against the judgment."""
+    for m in re.finditer(r"\bkhang nghi\b", t.joined):
+        return not (NEG & set(t.joined[: m.start()].split()[-3:]))
+    return None
 
 
 def _ages(t: _Text) -> dict[str, int]:
     ages: dict[str, int] = {}
     for m in re.finditer(r"\b(\d{1,3}) tuoi\b", t.joined):
         age = int(m.group(1))
-        before = t.joined[max(0, m.start() - 40) : m.start()].split("|")[-1]
-        if re.search(r"\b(con|chau)\b( \w+){0,2}$", before):
+        before = re.split(r"[|,]", t.joined[max(0, m.start() - 40) : m.start()])[-1]
+        if re.search(r"\b(con|chau)\b( \w+){0,2}$", before) and not re.search(
+            r"\b(pham toi|gay an)\b", before
+        ):
             continue  # a child's age
         if re.search(r"\b(pham toi|luc do|khi do|gay an|luc vi pham)\b", before):
-            ages.setdefault("age_at_offence", age - 1 if before.endswith("duoi ") else age)
+            under = re.search(r"\b(duoi|chua du)\s*$", before)
+            ages.setdefault("age_at_offence", age - 1 if under else age)
         elif re.search(r"\bduoi\s*$", before):
             continue  # "dưới 70 tuổi": not an age
         else:
             ages.setdefault("age_now", age)
     if re.search(r"\b(tren|ngoai|hon) 70 tuoi|\b70 tuoi tro len\b", t.joined):
         ages["age_now"] = max(ages.get("age_now", 0), 70)
-    if re.search(r"\b(pham toi|gay an) (khi|luc) (chua du|duoi|chua) 18", t.joined):
-        ages["age_at_offence"] = 17
+    for clause in re.split(r"[|,]", t.joined):
+        if re.search(r"\b(chua du|duoi|chua) 18\b", clause) and re.search(
+            r"\b(pham toi|gay an|vi pham)\b", clause
+        ):
+            ages.setdefault("age_at_offence", 17)
     return ages
 
 
@@ -432,6 +499,7 @@ def _priority(t: _Text, ages: dict[str, int]) -> frozenset[str] | None:
                 before = t.joined[: m.start()].split()[-3:]
                 if not NEG & set(before):
                     groups.add(key)
+    groups |= set(POINT.findall(" ".join(t.raw)))
     if ages.get("age_now", 0) >= 70:
         groups.add("aged_70")
     if ages.get("age_at_offence", 99) < 18:
@@ -439,6 +507,67 @@ def _priority(t: _Text, ages: dict[str, int]) -> frozenset[str] | None:
     if groups:
         return frozenset(groups)
     return frozenset() if NO_PRIORITY.search(t.joined) else None
+
+
+# --- The round ---------------------------------------------------------------------------------
+
+
+def states_case(text: str) -> bool:
+    """Whether a message is about someone's sentence (so a case check can be offered), even
+    one the family says it knows nothing about."""
+    facts = read_case(text)
+    return bool(
+        {"sentence_kind", "sentence_months", "served_months", "detention_start"} & set(facts)
+    )
+
+
+def round_named(text: str, current_round: str) -> str | None:
+    """The amnesty round a message names ("đợt 2/9/2025", "năm 2024", "đợt này"), if any.
+
+    Returns a round id ("2024", "2025-1", "2025-2", "2026"); None when no round, or only
+    "2025" without saying which of its two rounds.
+    """
+    folded = fold(normalize(text))
+    years = set(re.findall(r"\b(?:dot|dac xa)\b[^.;|]{0,25}?\b(202[4-9])\b", folded))
+    if "2025" in years:
+        first = re.search(r"\b30\s*/\s*4\b|\bdot (1|mot|dau)\b|giai phong", folded)
+        second = re.search(r"\b2\s*/\s*9\b|\bdot (2|hai)\b|quoc khanh", folded)
+        if bool(first) != bool(second):
+            return "2025-1" if first else "2025-2"
+        years.discard("2025")
+    if len(years) == 1:
+        return years.pop()
+    if re.search(r"\b(dot nay|nam nay|lan nay|dot toi|sap toi)\b", folded):
+        return current_round
+    return None
+
+
+# --- What the family says it does not know -----------------------------------------------------
+
+UNKNOWN = "unknown"  # the form's word for "the family does not know"
+UNSURE_CUES = {
+    "sentence_kind": r"\b(an gi|loai an)\b",
+    "sentence_months": r"\b(muc an|bao nhieu nam)\b",
+    "served_months": r"\b(bao lau|duoc bao nhieu)\b",
+    "crime": r"\b(toi gi|ten toi|toi danh|toi nao)\b",
+    "rating": r"\b(xep loai|cai tao|ren luyen)\b",
+    "prior_convictions": r"\btien an\b",
+    "prosecuted_other": r"\b(truy cuu|truy to|toi khac|vu an khac)\b",
+    "priority": r"\buu tien\b",
+}
+
+
+def _unsure(t: _Text) -> set[str]:
+    """Facts a sentence of the message says the family does not know ("tội gì em không nhớ")."""
+    found = set()
+    for sentence in t.joined.split("|"):
+        if DONT_KNOW.search(sentence):
+            found |= {fact for fact, cue in UNSURE_CUES.items() if re.search(cue, sentence)}
+    if UNSURE in _status(t, FINE_CUES, FINE_STATUS):
+        found.add("fines_paid")
+    if UNSURE in _status(t, CIVIL_CUES, CIVIL_STATUS):
+        found.add("civil")
+    return found
 
 
 # --- All together ------------------------------------------------------------------------------
@@ -450,6 +579,7 @@ def read_case(text: str) -> dict[str, Any]:
 
     Values are in the evaluator's terms: months, "fixed_term", "tot", True, an ISO date...
     ``detention_month`` (1–12) goes with ``detention_year`` when only the month is given.
+    A fact the family says it does not know is ``UNKNOWN``.
     """
     t = _prepare(text)
     facts: dict[str, Any] = dict(_lengths(t))
@@ -466,6 +596,12 @@ def read_case(text: str) -> dict[str, Any]:
         "prior_convictions": _priors(t),
         "amnestied_before": _amnestied(t),
         "prosecuted_other": _prosecuted(t),
+        "creditor_agreed": _creditor(t),
+        "complied_on_suspension": _complied(t)
+        if facts["sentence_kind"] == "on_suspension"
+        else None,
+        "under_protest": _protest(t),
         "priority": _priority(t, ages),
     }
-    return {k: v for k, v in facts.items() if v is not None}
+    known = {k: v for k, v in facts.items() if v is not None}
+    return {fact: UNKNOWN for fact in _unsure(t)} | known

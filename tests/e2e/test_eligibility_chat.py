@@ -75,3 +75,43 @@ def test_death_sentence_is_answered_at_once(assistant: Assistant) -> None:
     reply = talk(assistant, "elig-death", "kiem tra giup em, bo em bi tu hinh")
     assert "không thuộc diện đặc xá" in reply
     assert "CHƯA đáp ứng" in reply
+
+
+def test_a_correction_is_applied_and_the_question_asked_again(assistant: Assistant) -> None:
+    sender = "elig-correction"
+    talk(assistant, sender, "kiểm tra giúp trường hợp của chồng em", "tù có thời hạn", "5 năm")
+    assert "tội gì" in talk(assistant, sender, "2 năm")
+    reply = talk(assistant, sender, "à nhầm, án 6 năm")
+    assert "Đã sửa mức án: 6 năm" in reply and "tội gì" in reply
+    result = talk(
+        assistant, sender, "trộm cắp tài sản", "tốt", "đã nộp xong", "đã xong", "0", "chưa", "không"
+    )
+    result += talk(assistant, sender, "không")
+    assert "1/3 mức án (2 năm)" in result  # counted on 6 years, not 5
+    assert "CÓ THỂ" in result
+
+
+def test_going_back_asks_the_previous_question_again(assistant: Assistant) -> None:
+    sender = "elig-back"
+    talk(assistant, sender, "kiểm tra giúp trường hợp của bố em", "tù có thời hạn")
+    assert "chấp hành được bao lâu" in talk(assistant, sender, "5 năm")
+    reply = talk(assistant, sender, "quay lại")
+    assert "hỏi lại câu trước" in reply and "Mức án" in reply
+
+
+WHOLE_CASE = (
+    "kiem tra giup em: chong em bi tuyen 9 nam toi trom cap tai san, da chap hanh duoc 4 nam, "
+    "xep loai kha, da nop an phi va tien phat, boi thuong xong roi, ko co tien an, chua dc dac "
+    "xa lan nao, ko bi dieu tra toi khac, ko thuoc dien uu tien, dot dac xa 2/9/2025"
+)
+
+
+def test_a_whole_case_in_one_message_gets_its_verdict_for_the_round_it_names(
+    assistant: Assistant,
+) -> None:
+    sender = "elig-whole"
+    reply = talk(assistant, sender, WHOLE_CASE)
+    if "Kết quả tự kiểm tra" not in reply:  # taken as a question: the answer offers the check
+        reply = talk(assistant, sender, "/check_eligibility")
+    assert "Kết quả tự kiểm tra theo Đặc xá năm 2025 (đợt 2" in reply
+    assert "CÓ THỂ" in reply and "Còn thiếu" not in reply

@@ -115,6 +115,30 @@ def test_human_uses_the_configured_contact(env: None) -> None:
     assert "gọi số đã cấu hình" in messages[0]["text"]
 
 
+def test_a_case_told_with_another_question_is_offered_the_check_too(env: None) -> None:
+    messages, _ = run(
+        ActionAnswer(),
+        tracker("bố em bị 9 năm tội trộm cắp, đã ở 4 năm, có bị loại trừ không", "ask_exclusions"),
+    )
+    assert messages[-1]["buttons"] == [
+        {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
+    ]
+    general, _ = run(ActionAnswer(), tracker("ai không được đặc xá", "ask_exclusions"))
+    assert not general[-1].get("buttons")
+
+
+def test_did_you_mean_offers_the_check_for_a_case(env: None) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 1.0},
+        {"name": "ask_conditions", "confidence": 0.41},
+        {"name": "ask_procedure", "confidence": 0.38},
+    ]
+    text = "bố em án 10 năm, đã ở 3 năm 4 tháng, xếp loại tốt"
+    messages, _ = run(ActionAskAffirmation(), tracker(text, "nlu_fallback", ranking=ranking))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/ask_conditions", "/check_eligibility", "/out_of_scope"]
+
+
 def test_did_you_mean_offers_the_two_closest_intents(env: None) -> None:
     ranking = [
         {"name": "nlu_fallback", "confidence": 1.0},

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from knowledge.case_text import detention_in, length_roles, read_case
+from knowledge.case_text import (
+    UNKNOWN,
+    detention_in,
+    length_roles,
+    read_case,
+    round_named,
+    states_case,
+)
 
 NONE: frozenset[str] = frozenset()
 
@@ -134,3 +141,24 @@ def test_detention_answers_need_no_cue() -> None:
 def test_never_raises_on_odd_text() -> None:
     for text in ["", "   ", "😀" * 50, "/check_eligibility", "năm 9999", "0/0/2020", "x" * 5000]:
         assert isinstance(read_case(text), dict)
+
+
+def test_what_the_family_does_not_know_is_said_as_unknown() -> None:
+    facts = read_case(
+        "người nhà em bị án nhưng án gì, bao nhiêu năm, tội gì em đều không biết. xếp loại gì "
+        "em cũng không rõ. tiền phạt, án phí nộp chưa thì em chưa biết"
+    )
+    assert {
+        k: facts.get(k) for k in ("sentence_kind", "crime", "rating", "fines_paid")
+    } == dict.fromkeys(("sentence_kind", "crime", "rating", "fines_paid"), UNKNOWN)
+    assert states_case("bố em bị án, em không biết bao nhiêu năm")
+    assert not states_case("điều kiện đặc xá là gì")
+
+
+def test_the_round_a_message_names() -> None:
+    assert round_named("đợt đặc xá 30/4/2025", "2026") == "2025-1"
+    assert round_named("dot dac xa thu 2 nam 2025 dip 2/9", "2026") == "2025-2"
+    assert round_named("đợt đặc xá năm 2024 thì sao", "2026") == "2024"
+    assert round_named("đợt này có được không", "2026") == "2026"
+    assert round_named("bị bắt năm 2024, có được đặc xá không", "2026") is None
+    assert round_named("đặc xá 2025", "2026") is None  # which of the two?

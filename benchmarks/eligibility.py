@@ -1,0 +1,218 @@
+"""Eligibility from one message: does the conversation reach the right verdict?
+
+Each message in ``tests/heldout/eligibility_messages*.yml`` (written blind from the case table
+of tests/unit/test_eligibility.py) is sent once through Rasa's REST channel. If the assistant
+answers it as a question and offers the step-by-step check, the button is pressed, as a family
+would; every further question is answered "không biết". The verdict shown is compared with
+the evaluator's verdict on the true case, for the round the message names (else the current
+round). The target: every case whose facts settle the verdict (the evaluator misses nothing)
+gets the right verdict with no further question. ``python -m benchmarks.eligibility`` starts
+its own stack and prints the figures; ``benchmarks.run`` puts them into docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import yaml
+
+from knowledge.case_text import round_named
+from knowledge.eligibility import Case, evaluate
+from knowledge.round_rules import LAW_ROUND, load_round
+from settings import ROOT
+from tests.unit.test_eligibility import TABLE
+
+MESSAGES = sorted((ROOT / "tests" / "heldout").glob("eligibility_messages*.yml"))
+RESULT = "Kết quả tự kiểm tra"
+SHOWN = {
+    "CÓ THỂ": "may_be_considered",
+    "CHƯA đáp ứng": "does_not_meet",
+    "Chưa thể kết luận": "cannot_tell",
+}
+
+
+@dataclass
+class Outcome:
+    case: str
+    file: str
+    intent: str
+    via: str  # "message", "button", or "" when no verdict was reached
+    expected: str
+    complete: bool  # the true case's facts settle the verdict
+    shown: str | None
+    questions: list[str] = field(default_factory=list)  # asked after the message
+
+    @property
+    def right(self) -> bool:
+        return self.shown == self.expected
+
+    @property
+    def reached_at_once(self) -> bool:
+        return self.right and not self.questions
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [
+            "| set | messages | complete cases: right verdict from the message alone | "
+            "incomplete cases: right verdict after “không biết” answers | wrong or none |",
+            "|---|---|---|---|---|",
+        ]
+        for name in sorted({o.file for o in self.outcomes}):
+            rows = [o for o in self.outcomes if o.file == name]
+            complete = [o for o in rows if o.complete]
+            rest = [o for o in rows if not o.complete]
+            at_once = sum(o.reached_at_once for o in complete)
+            later = sum(o.right for o in rest)
+            lines.append(
+                f"| {name} | {len(rows)} | {at_once}/{len(complete)} "
+                f"({at_once / max(1, len(complete)):.0%}) | {later}/{len(rest)} | "
+                f"{sum(not o.right for o in rows)} |"
+            )
+        via = Counter(o.via or "none" for o in self.outcomes)
+        intents = Counter(o.intent for o in self.outcomes)
+        asked = Counter(q[:60] for o in self.outcomes for q in o.questions)
+        lines += [
+            "",
+            "Check started from "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(via.items()))
+            + "; first message recognised as "
+            + ", ".join(f"{k} {v}" for k, v in intents.most_common())
+            + ".",
+            "",
+        ]
+        if asked:
+            lines += ["Questions asked after the message (count):", ""]
+            lines += [f"- {n} × {q}…" for q, n in asked.most_common(8)]
+            lines.append("")
+        misses = [o for o in self.outcomes if not o.right or (o.complete and o.questions)]
+        if misses:
+            lines += ["Misses:", ""]
+            lines += [
+                f"- {o.file} `{o.case}`: expected {o.expected}, shown {o.shown}"
+                + (
+                    f" after {len(o.questions)} question(s): “{o.questions[0][:70]}”"
+                    if o.questions
+                    else ""
+                )
+                for o in misses
+            ]
+        return "\n".join(lines)
+
+
+def expected_outcome(case_id: str, text: str, current_round: str) -> tuple[str, bool]:
+    """The evaluator's verdict on the true case for the round the conversation will use, and
+    whether the case's facts settle it."""
+    row = next(r for r in TABLE if r.id == case_id)
+    round_id = round_named(text, current_round) or current_round
+    if row.round not in (LAW_ROUND, round_id):
+        round_id = row.round  # the message names its round in words the reader missed
+    verdict = evaluate(Case(**row.case), load_round(round_id))
+    return verdict.outcome, verdict.outcome != "cannot_tell" or not verdict.missing
+
+
+def shown_outcome(reply: str) -> str | None:
+    if RESULT not in reply:
+        return None
+    return next((code for words, code in SHOWN.items() if words in reply), None)
+
+
+async def one(
+    client: httpx.AsyncClient,
+    rasa_url: str,
+    token: str,
+    item: dict[str, Any],
+    file: str,
+    current: str,
+) -> Outcome:
+    sender = f"bench-elig-{uuid.uuid4().hex[:8]}"
+    hook = f"{rasa_url}/webhooks/rest/webhook"
+
+    async def say(text: str) -> tuple[str, list[str]]:
+        replies = (await client.post(hook, json={"sender": sender, "message": text})).json()
+        joined = "\n".join(r.get("text") or "" for r in replies)
+        return joined, [b["payload"] for r in replies for b in r.get("buttons") or []]
+
+    parsed = await client.post(
+        f"{rasa_url}/model/parse", params={"token": token}, json={"text": item["text"]}
+    )
+    text, buttons = await say(item["text"])
+    via = "message"
+    if RESULT not in text and "/check_eligibility" in buttons:
+        text, buttons = await say("/check_eligibility")
+        via = "button"
+
+    async def in_check() -> bool:
+        url = f"{rasa_url}/conversations/{sender}/tracker"
+        tracker = (await client.get(url, params={"token": token})).json()
+        return (tracker.get("active_loop") or {}).get("name") == "eligibility_form"
+
+    questions: list[str] = []
+    while RESULT not in text and len(questions) < 15 and await in_check():
+        questions.append(text.splitlines()[-1] if text else "")
+        text, buttons = await say("không biết")
+    expected, complete = expected_outcome(item["case"], item["text"], current)
+    shown = shown_outcome(text)
+    return Outcome(
+        case=item["case"],
+        file=file,
+        intent=parsed.json()["intent"]["name"],
+        via=via if shown else "",
+        expected=expected,
+        complete=complete,
+        shown=shown,
+        questions=questions,
+    )
+
+
+async def measure(rasa_url: str, token: str, current_round: str) -> Report:
+    report = Report()
+    async with httpx.AsyncClient(timeout=120) as client:
+        for path in MESSAGES:
+            items = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+            for item in items:
+                report.outcomes.append(
+                    await one(client, rasa_url, token, item, path.name, current_round)
+                )
+    return report
+
+
+def main() -> None:
+    import tempfile
+
+    from benchmarks.run import free_port
+    from bot.stack import Stack
+    from bot.training import ensure_model
+    from knowledge.__main__ import load as load_knowledge
+    from settings import from_env
+
+    model = ensure_model()
+    with tempfile.TemporaryDirectory() as var:
+        settings = from_env(
+            {
+                "AMNESTY_VAR_DIR": var,
+                "AMNESTY_RASA_PORT": str(free_port()),
+                "AMNESTY_ACTIONS_PORT": str(free_port()),
+                "AMNESTY_WEB_PORT": str(free_port()),
+            }
+        )
+        load_knowledge(settings.database_url)
+        stack = Stack(settings, model)
+        stack.start(web=False)
+        try:
+            report = asyncio.run(measure(settings.rasa_url, stack.token, settings.current_round))
+        finally:
+            stack.stop()
+    print(report.markdown())
+
+
+if __name__ == "__main__":
+    main()
