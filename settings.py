@@ -36,6 +36,37 @@ class Settings:
     web_port: int
     rasa_token: str | None
     var_dir: Path
+    # Signs the staff web app's session cookie; when unset, generated once into var_dir.
+    secret_key: str | None = None
+    staff_session_minutes: int = 480
+    login_rate: str = "5/minute"
+    # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
+    answer_max_chars: int = 2000
+    # Zalo and Telegram (bot/inbox.py, bot/telegram.py, bot/zalo.py); unset token = not started.
+    channel_rate: str = "20/minute"
+    channel_rasa_timeout: int = 20
+    resend_interval: int = 10
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_max_chars: int = 4096
+    zalo_app_id: str | None = None
+    zalo_secret_key: str | None = None
+    zalo_app_secret: str | None = None
+    zalo_access_token: str | None = None
+    zalo_refresh_token: str | None = None
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    zalo_max_chars: int = 2000
+    zalo_event_max_age: int = 600
+    zalo_send_attempts: int = 4
+    # Feedback that the database could not take waits here (knowledge/spool.py); None means
+    # var_dir / "spool".
+    spool_dir: Path | None = None
+    spool_retry_seconds: int = 30
+    # Closed feedback loses its contact details, and conversations are purged, after this.
+    retention_days: int = 365
 
     @property
     def rasa_url(self) -> str:
@@ -71,6 +102,32 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         web_port=_int(env, "AMNESTY_WEB_PORT", 8000),
         rasa_token=env.get("AMNESTY_RASA_TOKEN") or None,
         var_dir=var_dir,
+        secret_key=env.get("AMNESTY_SECRET_KEY") or None,
+        staff_session_minutes=_int(env, "AMNESTY_STAFF_SESSION_MINUTES", 480),
+        login_rate=env.get("AMNESTY_LOGIN_RATE", "5/minute"),
+        answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 2000),
+        channel_rate=env.get("AMNESTY_CHANNEL_RATE", "20/minute"),
+        channel_rasa_timeout=_int(env, "AMNESTY_CHANNEL_RASA_TIMEOUT", 20),
+        resend_interval=_int(env, "AMNESTY_RESEND_INTERVAL", 10),
+        telegram_token=env.get("AMNESTY_TELEGRAM_TOKEN") or None,
+        telegram_base_url=env.get("AMNESTY_TELEGRAM_BASE_URL") or "https://api.telegram.org/bot",
+        telegram_webhook_url=env.get("AMNESTY_TELEGRAM_WEBHOOK_URL") or None,
+        telegram_webhook_secret=env.get("AMNESTY_TELEGRAM_WEBHOOK_SECRET") or None,
+        telegram_max_chars=_int(env, "AMNESTY_TELEGRAM_MAX_CHARS", 4096),
+        zalo_app_id=env.get("AMNESTY_ZALO_APP_ID") or None,
+        zalo_secret_key=env.get("AMNESTY_ZALO_SECRET_KEY") or None,
+        zalo_app_secret=env.get("AMNESTY_ZALO_APP_SECRET") or None,
+        zalo_access_token=env.get("AMNESTY_ZALO_ACCESS_TOKEN") or None,
+        zalo_refresh_token=env.get("AMNESTY_ZALO_REFRESH_TOKEN") or None,
+        zalo_api_url=env.get("AMNESTY_ZALO_API_URL") or "https://openapi.zalo.me",
+        zalo_oauth_url=env.get("AMNESTY_ZALO_OAUTH_URL")
+        or "https://oauth.zaloapp.com/v4/oa/access_token",
+        zalo_max_chars=_int(env, "AMNESTY_ZALO_MAX_CHARS", 2000),
+        zalo_event_max_age=_int(env, "AMNESTY_ZALO_EVENT_MAX_AGE", 600),
+        zalo_send_attempts=_int(env, "AMNESTY_ZALO_SEND_ATTEMPTS", 4),
+        spool_dir=Path(env.get("AMNESTY_SPOOL_DIR") or var_dir / "spool"),
+        spool_retry_seconds=_int(env, "AMNESTY_SPOOL_RETRY_SECONDS", 30),
+        retention_days=_int(env, "AMNESTY_RETENTION_DAYS", 365),
     )
 
 

@@ -7,6 +7,7 @@ import sys
 
 from knowledge.content import ContentError, read_entries, read_rounds, sync
 from knowledge.db import create_schema, engine_for, session_factory
+from knowledge.privacy import command as privacy_command
 from settings import get_settings
 
 
@@ -29,9 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load", help="create the tables and load knowledge/content/*.yml")
+    forget = sub.add_parser("forget", help="delete everything about one family (a sender id)")
+    forget.add_argument("sender_id", help="the conversation id, e.g. zalo:123 or web:abc")
+    sub.add_parser("retention", help="clear old contact details and purge old conversations")
+    sub.add_parser("drain-spool", help="store the feedback waiting in the local spool")
     args = parser.parse_args(argv)
     if args.command == "load":
         return load(get_settings().database_url)
+    if args.command in ("forget", "retention", "drain-spool"):
+        return privacy_command(get_settings(), args.command, getattr(args, "sender_id", None))
     return 2
 
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -61,7 +73,179 @@ class Round(Base):
 # --- Staff accounts and audit (the staff web app) ----------------------------------------------
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class StaffUser(Base):
+    """A staff account of the web app; its role says what it may do."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # editor, reviewer or admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One thing a staff member (or someone trying to log in) did; never changed afterwards."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(*_args: Any) -> None:
+    raise ValueError("the audit log is append-only")
+
+
+class EntryVersion(Base):
+    """A full snapshot of an entry as saved by staff (or as loaded, before the first edit)."""
+
+    __tablename__ = "kb_entry_version"
+    __table_args__ = (UniqueConstraint("entry_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("kb_entry.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    saved_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 # --- Families' feedback and complaints ---------------------------------------------------------
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class FeedbackItem(Base):
+    """One complaint, report, suggestion or question a family sent, in their own words."""
+
+    __tablename__ = "feedback_item"
+    # The id is the family's reference number: never reuse one, even after a deletion.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    facility: Mapped[str | None] = mapped_column(String(300), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(255), index=True)  # as wide as Rasa's
+    # Identifies one delivery of the message: a retried delivery finds the same item.
+    delivery_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    answer: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_utc_now, index=True
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
+    )
+
+    events: Mapped[list[FeedbackEvent]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FeedbackEvent.id",
+    )
+
+
+class FeedbackEvent(Base):
+    """A status change or an internal note on a feedback item."""
+
+    __tablename__ = "feedback_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_item.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
+    actor: Mapped[str] = mapped_column(String(100))
+    # "status" or "note"
+    kind: Mapped[str] = mapped_column(String(10))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    item: Mapped[FeedbackItem] = relationship(back_populates="events")
+
+
 # --- Channel state (Zalo tokens, deliveries, messages kept while Rasa is down) -----------------
+
+
+class ChannelToken(Base):
+    """A channel's current credential pair (the Zalo OA access and single-use refresh token)."""
+
+    __tablename__ = "channel_token"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Hash of the configured pair this chain started from: a newly configured pair replaces it.
+    seed: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ChannelDelivery(Base):
+    """An incoming event already accepted, so a channel's retry of it is recognised."""
+
+    __tablename__ = "channel_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class KeptMessage(Base):
+    """A family's message that Rasa could not answer yet; resent when it is back."""
+
+    __tablename__ = "channel_kept_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    # Exactly what goes to Rasa: typed text (marked) or a payload the assistant offered.
+    message: Mapped[str] = mapped_column(Text)
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class UndeliveredReply(Base):
+    """A reply the channel refused for good (e.g. Zalo's 7-day window); kept for staff."""
+
+    __tablename__ = "channel_undelivered"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
