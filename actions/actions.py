@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.feedback import wants_to_send
 from knowledge.answers import fill, render
 from knowledge.case_text import states_case
 from knowledge.db import session_factory
@@ -39,6 +40,14 @@ CHECK_OFFER = (
     "người thân: bấm nút dưới đây."
 )
 CHECK_BUTTON = {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
+FEEDBACK_OFFER = (
+    "Gia đình muốn gửi ý kiến, khiếu nại hay phản ánh này cho cán bộ qua trợ lý? Bấm nút dưới "
+    "đây; tôi ghi lại nguyên văn và cho mã để tra cứu."
+)
+FEEDBACK_BUTTON = {
+    "title": "Gửi ý kiến cho cán bộ",
+    "payload": '/give_feedback{"feedback_send":"yes"}',
+}
 OUT_OF_SCOPE = (
     "Câu hỏi này nằm ngoài phạm vi của tôi: tôi chỉ trả lời về đặc xá và những việc gần với "
     "đặc xá (giảm án, hoãn, tạm đình chỉ, tha tù trước thời hạn, thăm gặp). Với việc khác, "
@@ -65,15 +74,19 @@ def _text(template: str, settings: Settings) -> str:
     return fill(template, settings.department, settings.contact)
 
 
-def answer_messages(intent: str, text: str, settings: Settings) -> list[str]:
-    """The messages that answer ``text`` recognised as ``intent`` (knowledge base read)."""
+Buttons = list[dict[str, str]]
+
+
+def answer_messages(intent: str, text: str, settings: Settings) -> tuple[list[str], Buttons]:
+    """The messages that answer ``text`` recognised as ``intent`` (knowledge base read), and
+    the buttons of the last one: the case check for a case, sending for a complaint."""
     topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
     with session_factory(settings.database_url)() as session:
         entry = entry_by_key(session, ENTRY_FOR_INTENT.get(intent, ""))
         if entry is None:
             choice = choose_entry(session, topic, text, settings.current_round)
             if choice is None:
-                return [_text(OUT_OF_SCOPE, settings)]
+                return [_text(OUT_OF_SCOPE, settings)], []
             entry = choice.entry
         round_ = None
         if topic == "ask_conditions" and entry.round == "law":
@@ -87,9 +100,14 @@ def answer_messages(intent: str, text: str, settings: Settings) -> list[str]:
             current_round=round_,
             case_specific=case,
         )
-    if has_case_facts:
+    buttons: Buttons = []
+    if has_case_facts and intent != "give_feedback":
         messages.append(CASE_HINT if topic == "ask_conditions" else CHECK_OFFER)
-    return messages
+        buttons.append(CHECK_BUTTON)
+    if intent == "give_feedback" or wants_to_send(text):
+        messages.append(FEEDBACK_OFFER)
+        buttons.append(FEEDBACK_BUTTON)
+    return messages, buttons
 
 
 class ActionAnswer(Action):
@@ -105,15 +123,14 @@ class ActionAnswer(Action):
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or "out_of_scope"
         try:
-            messages = answer_messages(intent, message.get("text") or "", settings)
+            messages, buttons = answer_messages(intent, message.get("text") or "", settings)
         except Exception:
             logger.exception("action_answer failed for intent %s", intent)
             dispatcher.utter_message(text=_text(APOLOGY, settings))
             return []
         for text in messages[:-1]:
             dispatcher.utter_message(text=text)
-        offer = [CHECK_BUTTON] if messages[-1] in (CASE_HINT, CHECK_OFFER) else []
-        dispatcher.utter_message(text=messages[-1], buttons=offer)
+        dispatcher.utter_message(text=messages[-1], buttons=buttons)
         return []
 
 
