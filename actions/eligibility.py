@@ -18,7 +18,7 @@ from knowledge.answers import DISCLAIMER
 from knowledge.case_text import detention_in, length_roles, read_case, round_named
 from knowledge.durations import parse_duration, parse_sentence
 from knowledge.eligibility import SENTENCE_KINDS, Case, Verdict, evaluate
-from knowledge.round_rules import available_rounds, load_round
+from knowledge.round_rules import available_rounds, load_law, load_round
 from settings import get_settings
 from vietnamese.text import fold
 
@@ -426,9 +426,52 @@ for _slot in SLOTS:
     setattr(ValidateEligibilityForm, f"validate_{_slot}", _validator(_slot))
 
 
-def render(verdict: Verdict) -> str:
+CODE_LABELS = {
+    "fixed_term": "tù có thời hạn",
+    "life_commuted": "chung thân đã giảm xuống tù có thời hạn",
+    "life": "tù chung thân",
+    "death": "tử hình",
+    "suspended": "án treo",
+    "postponed": "đang được hoãn chấp hành án",
+    "on_suspension": "đang được tạm đình chỉ",
+    "kha": "khá",
+    "tot": "tốt",
+    "other": "trung bình, kém",
+    "met": "đã thi hành xong",
+    "none": "không phải bồi thường",
+    "partly_unable": "trả một phần, có quyết định chưa có điều kiện thi hành",
+    "no": "chưa",
+}
+
+
+def understood(slots: dict[str, Any]) -> str:
+    """What the check was based on, so a misread answer can be seen and corrected."""
+    parts = []
+    for slot in SLOTS:
+        value = read_answer(slot, slots.get(slot))
+        if value is None or value == UNKNOWN:
+            continue
+        if slot == "elig_priority":
+            law = load_law()
+            groups = law.priority_groups.values()
+            names = [g.text for key in value for g in groups if key in (g.key, g.point)]
+            value = "; ".join(names) or "không thuộc nhóm nào"
+        elif isinstance(value, str):
+            value = CODE_LABELS.get(value, value)
+        parts.append(f"{SLOT_LABELS[slot]}: {shown(slot, value)}")
+    if not parts:
+        return ""
+    return (
+        "Tôi đã dựa vào: " + "; ".join(parts) + '. Nếu có điều chưa đúng, bạn nhắn "kiểm tra '
+        'lại" để làm lại từng bước.'
+    )
+
+
+def render(verdict: Verdict, slots: dict[str, Any] | None = None) -> str:
     """The result: each condition with ✔ / ✘ / ?, the verdict, what is missing, next steps."""
     lines = [f"Kết quả tự kiểm tra theo {load_round(verdict.round_id).name}:"]
+    if slots and understood(slots):
+        lines.append(understood(slots))
     lines += [f"{MARKS[c.status]} {c.label}: {c.reason} ({c.citation})" for c in verdict.checks]
     lines.append(OUTCOMES[verdict.outcome])
     if verdict.missing:
@@ -450,5 +493,6 @@ class ActionEligibilityResult(Action):
         if stopped(tracker):
             dispatcher.utter_message(text="Đã dừng kiểm tra. Bạn có thể hỏi tiếp về đặc xá.")
         else:
-            dispatcher.utter_message(text=render(verdict_for(dict(tracker.slots))))
+            slots = dict(tracker.slots)
+            dispatcher.utter_message(text=render(verdict_for(slots), slots))
         return [SlotSet(slot, None) for slot in (*SLOTS, ROUND_SLOT)]

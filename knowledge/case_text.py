@@ -149,8 +149,9 @@ NO_PRIORITY = re.compile(
 )
 DETENTION_CUE = re.compile(
     r"(bat|tam giam|tam giu|bi giam|vao trai|vao tu|di tu|o tu|nhap trai|chap hanh an)"
-    r"\b[^.;|]{0,30}$"
+    r"\b[^.;|]{0,40}$"
 )
+DETENTION_AFTER = re.compile(r"^[^.;|]{0,25}\b(bi (\w+ ){0,2}bat|bi tam giam|bi giam)\b")
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,9 @@ class _Text:
 
 
 def _prepare(text: str) -> _Text:
-    norm = normalize(text)
+    lines = re.sub(r"\s*\n+\s*[-*•+]?\s*", ". ", text)  # one fact per line ends a clause
+    lines = re.sub(r"(?<=\d)\s?t\b", " tuổi", lines.replace(":", " "))  # "17t": 17 tuổi
+    norm = normalize(lines)
     words = word_tokens(norm, breaks=True)
     raw = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[,.;:!?\n()]", norm.lower())  # as word_tokens
     return _Text(words, raw, " ".join(words), fold(norm))
@@ -260,7 +263,7 @@ def _detention(t: _Text, *, need_cue: bool = True) -> dict[str, Any]:
     """The day (or month, or year) of arrest or custody, when a detention word comes before."""
     forms = (
         (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),
-        (r"ngay (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
+        (r"(?:ngay|mung|hom) (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
         (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
         (r"(?<![\d/])(\d{1,2})\s*/\s*((?:19|20)\d\d)", "my"),
         (r"\bnam ((?:19|20)\d\d)", "y"),
@@ -268,7 +271,8 @@ def _detention(t: _Text, *, need_cue: bool = True) -> dict[str, Any]:
     for pattern, form in forms:
         for m in re.finditer(pattern, t.folded):
             before = t.folded[max(0, m.start() - 60) : m.start()]
-            if need_cue and not DETENTION_CUE.search(before):
+            after = t.folded[m.end() : m.end() + 40]
+            if need_cue and not (DETENTION_CUE.search(before) or DETENTION_AFTER.match(after)):
                 continue
             numbers = [int(g) for g in m.groups()]
             try:
@@ -292,25 +296,13 @@ def _clauses(t: _Text) -> list[str]:
 
 
 def _crime(t: _Text) -> str | None:
-    """The clauses that name a crime ("tội trộm cắp tài sản", "điều 173"), else "tội X"."""
+    """The crimes the message names, as the law names them ("Trộm cắp tài sản (Điều 173)")."""
     law = load_law()
-    named = []
+    codes: dict[str, None] = {}
     for clause in _clauses(t):
-        if crime_codes(clause, law):
-            words = clause.replace("~", "").split()
-            first = min(
-                (
-                    len(clause[: m.start()].split())
-                    for a, _ in law.aliases
-                    for m in [re.search(rf"(?<!\w){re.escape(a)}(?!\w)", clause)]
-                    if m
-                ),
-                default=0,
-            )
-            before = [i for i, word in enumerate(words[:first]) if word == "toi"]
-            named.append(" ".join(words[before[-1] if before else first :]))
-    if named:
-        return "; ".join(named)
+        codes |= dict.fromkeys(sorted(crime_codes(clause, law) or ()))
+    if codes:
+        return "; ".join(f"{law.crimes.get(c, 'Tội')} (Điều {c} BLHS)" for c in codes)
     found = re.search(r"(?<!phạm )\btội (?:danh )?(?!gì|nào)([^,.;:!?\n]{3,60})", " ".join(t.raw))
     return found.group(1).strip() if found else None
 
@@ -399,7 +391,7 @@ def _priors(t: _Text) -> int | None:
     if re.search(
         r"\b(khong|ko|k|chua)( co| he| tung| bi| mang)* tien an\b|\blan dau (pham toi|bi an|"
         r"bi xu|vi pham|di tu|bi bat|bi ket an)\b|\bchua (tung |he |bao gio )*(bi |phai )?"
-        r"(an tich|ket an|di tu|o tu|bi an|vao tu)",
+        r"(an tich|ket an|di tu|o tu|bi an|vao tu)|\btien an( \w+)?? (khong|ko|chua|0)\b",
         j,
     ):
         return 0
@@ -412,11 +404,11 @@ def _priors(t: _Text) -> int | None:
 
 def _amnestied(t: _Text) -> bool | None:
     j = t.joined
-    if re.search(r"\b(chua|khong|ko|k)( tung| he| bao gio)* (duoc )?dac xa\b", j):
-        return False
-    if re.search(
-        r"\b(tung|da tung) (duoc )?dac xa\b|\bduoc dac xa (nam|vao nam|dot|lan|mot lan) ", j
+    if re.search(r"\b(chua|khong|ko|k)( tung| he| bao gio)* (duoc )?dac xa\b", j) or re.search(
+        r"\bdac xa (truoc day|truoc kia|lan truoc) (chua|khong|ko)\b", j
     ):
+        return False
+    if re.search(r"\b(da|tung) (tung )?(duoc )?dac xa\b", j):
         return True
     return None
 
@@ -428,29 +420,33 @@ def _prosecuted(t: _Text) -> bool | None:
         t.joined,
     ):
         clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
-        if NEG & set(clause[-8:]):
+        after = t.joined[m.end() :].split()[:2]
+        if NEG & set(clause[-8:]) or (after and after[0] in NEG):  # "tội khác: không"
             return False
         found = True
     return found
 
 
 def _creditor(t: _Text) -> bool | None:
-    """Whether the person owed agreed to wait (or it is the State's money)."""
+    """Whether the person owed agreed to wait (or it is the State's money); a refusal wins."""
     if re.search(r"\btai san (cua )?nha nuoc\b", t.joined):
         return True
+    said = []
     for m in re.finditer(r"\bdong y\b", t.joined):
         clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
-        if not re.search(
+        if re.search(
             r"\b(bi hai|duoc boi thuong|duoc thi hanh|chu no|ben kia)\b", " ".join(clause)
         ):
-            continue
-        return not (NEG & set(clause[-2:]))
-    return None
+            said.append(not (NEG & set(clause[-2:])))
+    return None if not said else all(said)
 
 
 def _complied(t: _Text) -> bool | None:
     """On suspension: whether the person kept the law at home."""
-    if re.search(r"\bchap hanh nghiem( chinh)? phap luat\b", t.joined):
+    if re.search(
+        r"\bchap hanh (nghiem|dung|tot)( chinh)?( phap luat)?\b|\b(khong|ko|k) (co )?vi pham\b",
+        t.joined,
+    ):
         return True
     for m in re.finditer(r"\bvi pham\b", t.joined):
         if not NEG & set(t.joined[: m.start()].split()[-2:]):
@@ -477,8 +473,8 @@ def _ages(t: _Text) -> dict[str, int]:
         if re.search(r"\b(pham toi|luc do|khi do|gay an|luc vi pham)\b", before):
             under = re.search(r"\b(duoi|chua du)\s*$", before)
             ages.setdefault("age_at_offence", age - 1 if under else age)
-        elif re.search(r"\bduoi\s*$", before):
-            continue  # "dưới 70 tuổi": not an age
+        elif re.search(r"\b(duoi|chua den|chua toi|gan|sap|hon|ngoai|tren)\s*$", before):
+            continue  # "dưới 70 tuổi", "chưa đến 70 tuổi": not the age itself
         else:
             ages.setdefault("age_now", age)
     if re.search(r"\b(tren|ngoai|hon) 70 tuoi|\b70 tuoi tro len\b", t.joined):
@@ -506,7 +502,8 @@ def _priority(t: _Text, ages: dict[str, int]) -> frozenset[str] | None:
         groups.add("under_18_at_offence")
     if groups:
         return frozenset(groups)
-    return frozenset() if NO_PRIORITY.search(t.joined) else None
+    said_none = NO_PRIORITY.search(t.joined) or re.search(r"\buu tien (khong|ko|chua)\b", t.joined)
+    return frozenset() if said_none else None
 
 
 # --- The round ---------------------------------------------------------------------------------

@@ -120,8 +120,9 @@ def test_a_question_without_a_case_states_no_fact(text: str) -> None:
     assert "priority" not in facts and "amnestied_before" not in facts
 
 
-def test_crime_is_the_clause_that_names_it() -> None:
-    assert read_case("bị 6 năm tội trộm cắp tài sản, đã ở 2 năm")["crime"] == "toi trom cap tai san"
+def test_crime_is_named_as_the_law_names_it() -> None:
+    crime = read_case("bị 6 năm tội trộm cắp tài sản, đã ở 2 năm")["crime"]
+    assert crime == "Tội trộm cắp tài sản (Điều 173 BLHS)"
     assert "crime" not in read_case("bị 6 năm, đã ở 2 năm")
 
 

@@ -20,7 +20,9 @@ from actions.eligibility import (
     ValidateEligibilityForm,
     case_from_slots,
     read_answer,
+    render,
     still_needed,
+    verdict_for,
 )
 
 DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
@@ -201,3 +203,13 @@ def test_an_unreadable_answer_is_not_kept() -> None:
     history = [slot("elig_kind", "fixed_term"), user("ờ thì"), slot("elig_sentence", "ờ thì")]
     slots, said = validate(history)
     assert slots["elig_sentence"] is None and any("chưa hiểu" in s for s in said)
+
+
+def test_the_result_says_what_it_was_based_on() -> None:
+    slots, _ = validate([user(FULL)])
+    text = render(verdict_for(slots), slots)
+    assert "Tôi đã dựa vào: loại án: tù có thời hạn; mức án: 6 năm" in text
+    assert "thời gian đã chấp hành: 3 năm 6 tháng" in text
+    assert "Tội lừa đảo chiếm đoạt tài sản (Điều 174 BLHS)" in text
+    assert "nhóm ưu tiên: không thuộc nhóm nào" in text
+    assert "CÓ THỂ" in text
