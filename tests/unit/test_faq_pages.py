@@ -1,0 +1,233 @@
+"""The FAQ pages through Starlette's TestClient: roles, preview, bad input, history, restore."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from bot.web import create_app
+from knowledge.db import session_factory
+from knowledge.faq import citations_text, versions
+from knowledge.models import Entry
+from knowledge.queries import choose_entry, entry_by_key
+from knowledge.staff import recent_audit
+from settings import Settings, from_env
+from tests.unit.test_staff_app import add_account, csrf_of, login
+
+KEY = "after_release_rights"
+QUESTION = "quyen loi cua nguoi duoc dac xa"
+
+
+@pytest.fixture
+def faq_settings(loaded: sessionmaker[Session], db_url: str, tmp_path: Path) -> Settings:
+    return from_env({"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url})
+
+
+@pytest.fixture
+def client(faq_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(faq_settings)
+    add_account(faq_settings, "bientap", "editor")
+    add_account(faq_settings, "xuly", "reviewer")
+    client = TestClient(app)
+    assert login(client, "bientap").status_code == 303
+    yield client
+
+
+def stored(settings: Settings, key: str = KEY) -> Entry:
+    with session_factory(settings.database_url)() as db:
+        entry = entry_by_key(db, key)
+        assert entry is not None
+        return entry
+
+
+def entry_form(entry: Entry, **changes: str) -> dict[str, str]:
+    data = {
+        "topic": entry.topic,
+        "title": entry.title,
+        "round": entry.round,
+        "verified": "on" if entry.verified else "",
+        "questions": "\n".join(entry.questions),
+        "answer": entry.answer,
+        "citations": citations_text(entry.citations),
+        "action": "save",
+    }
+    return data | changes
+
+
+def edit_page(client: TestClient, entry: Entry) -> tuple[str, str]:
+    """The CSRF token and base version of the entry's edit form."""
+    page = client.get(f"/staff/faq/{entry.id}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    base = re.search(r'name="base" value="(\d+)"', page)
+    assert token and base
+    return token.group(1), base.group(1)
+
+
+def post_edit(client: TestClient, entry: Entry, **changes: str) -> httpx.Response:
+    token, base = edit_page(client, entry)
+    data = entry_form(entry, **changes) | {"csrf": token, "base": base}
+    return client.post(f"/staff/faq/{entry.id}", data=data)
+
+
+def test_list_filters_by_topic_and_recheck(client: TestClient) -> None:
+    page = client.get("/staff/faq?topic=ask_fees").text
+    assert "fees_" in page and "after_release_" not in page
+    assert "Thêm mục mới" in page
+    recheck = client.get("/staff/faq?recheck=1").text
+    assert "cần kiểm tra lại" in recheck and KEY in recheck
+
+
+def test_preview_changes_nothing_and_save_is_live(
+    client: TestClient, faq_settings: Settings
+) -> None:
+    entry = stored(faq_settings)
+    new = "Người được đặc xá được đi học, đi làm như mọi người. Liên hệ {department}."
+    preview = post_edit(client, entry, answer=new, action="preview")
+    assert preview.status_code == 200
+    assert "Liên hệ Phòng Cảnh sát thi hành án" in preview.text  # rendered as in the chat
+    assert stored(faq_settings).answer == entry.answer
+    saved = post_edit(client, entry, answer=new)
+    assert saved.status_code == 200 and "Đã lưu" in saved.text
+    with session_factory(faq_settings.database_url)() as db:
+        choice = choose_entry(db, "ask_after_release", QUESTION)
+        assert choice is not None and choice.entry.answer == new
+        assert choice.entry.edited_by == "bientap"
+        assert [v.number for v in versions(db, choice.entry)] == [2, 1]
+        assert recent_audit(db)[0].action == "entry_saved"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"answer": "đ" * 1501}, "quá giới hạn 1500"),
+        ({"topic": "ask_weather"}, "không có trong danh sách"),
+        ({"citations": "không có điều"}, "Văn bản | Điều"),
+        ({"questions": ""}, "ít nhất một câu hỏi mẫu"),
+    ],
+)
+def test_bad_input_gives_a_clear_error_and_changes_nothing(
+    client: TestClient, faq_settings: Settings, changes: dict[str, str], message: str
+) -> None:
+    entry = stored(faq_settings)
+    response = post_edit(client, entry, **changes)
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert "chưa có gì thay đổi" in response.text
+    after = stored(faq_settings)
+    assert (after.answer, after.topic, after.questions) == (
+        entry.answer,
+        entry.topic,
+        entry.questions,
+    )
+    assert after.edited_by is None
+
+
+def test_forged_csrf_token_changes_nothing(client: TestClient, faq_settings: Settings) -> None:
+    entry = stored(faq_settings)
+    _, base = edit_page(client, entry)
+    data = entry_form(entry, answer="Giả mạo.") | {"csrf": "forged", "base": base}
+    response = client.post(f"/staff/faq/{entry.id}", data=data)
+    assert response.status_code == 403
+    assert stored(faq_settings).answer == entry.answer
+    response = client.post(f"/staff/faq/{entry.id}/status", data={"status": "retired"})
+    assert response.status_code == 403 and stored(faq_settings).status == "published"
+
+
+def test_script_in_an_answer_is_stored_as_text_and_shown_escaped(
+    client: TestClient, faq_settings: Settings
+) -> None:
+    entry = stored(faq_settings)
+    attack = 'Xem thêm <script>alert("x")</script><img src=x onerror=alert(1)>'
+    assert post_edit(client, entry, answer=attack).status_code == 200
+    assert stored(faq_settings).answer == attack
+    page = client.get(f"/staff/faq/{entry.id}").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page
+    history = client.get(f"/staff/faq/{entry.id}/history").text
+    assert "<script>alert" not in history and "&lt;script&gt;" in history
+
+
+def test_reviewer_reads_but_cannot_edit(client: TestClient, faq_settings: Settings) -> None:
+    entry = stored(faq_settings)
+    reviewer = TestClient(client.app)
+    login(reviewer, "xuly")
+    assert reviewer.get("/staff/faq").status_code == 200
+    page = reviewer.get(f"/staff/faq/{entry.id}")
+    assert page.status_code == 200 and 'name="answer"' not in page.text
+    assert "Xuất bản" not in page.text
+    token = csrf_of(reviewer, "/staff/faq")
+    data = entry_form(entry, answer="Người xử lý sửa.") | {"csrf": token, "base": "0"}
+    assert reviewer.post(f"/staff/faq/{entry.id}", data=data).status_code == 403
+    status = {"csrf": token, "status": "retired"}
+    assert reviewer.post(f"/staff/faq/{entry.id}/status", data=status).status_code == 403
+    assert reviewer.get("/staff/faq/new").status_code == 403
+    after = stored(faq_settings)
+    assert after.answer == entry.answer and after.status == "published"
+
+
+def test_create_publish_retire(client: TestClient, faq_settings: Settings) -> None:
+    token = csrf_of(client, "/staff/faq/new")
+    question = "được đặc xá rồi có được đi xuất khẩu lao động không"
+    data = {
+        "csrf": token,
+        "key": "after_release_abroad",
+        "topic": "ask_after_release",
+        "title": "Đi làm ở nước ngoài",
+        "round": "law",
+        "questions": question,
+        "answer": "Câu trả lời về việc đi làm ở nước ngoài.",
+        "citations": "Luật Đặc xá số 30/2018/QH14 | Điều 21",
+        "action": "save",
+    }
+    created = client.post("/staff/faq/new", data=data)
+    assert created.status_code == 200 and "Bản nháp" in created.text
+    assert client.post("/staff/faq/new", data=data).status_code == 400  # the key is taken
+    entry = stored(faq_settings, "after_release_abroad")
+    assert entry.status == "draft"
+    for status in ("published", "retired"):
+        response = client.post(
+            f"/staff/faq/{entry.id}/status", data={"csrf": token, "status": status}
+        )
+        assert response.status_code == 200
+        assert stored(faq_settings, "after_release_abroad").status == status
+    with session_factory(faq_settings.database_url)() as db:
+        assert [e.action for e in recent_audit(db)][:3] == [
+            "entry_retired",
+            "entry_published",
+            "entry_created",
+        ]
+
+
+def test_history_shows_the_diff_and_restores(client: TestClient, faq_settings: Settings) -> None:
+    entry = stored(faq_settings)
+    post_edit(client, entry, answer="Bản sửa lần một.")
+    post_edit(client, stored(faq_settings), answer="Bản sửa lần hai.")
+    history = client.get(f"/staff/faq/{entry.id}/history").text
+    assert "-Bản sửa lần một." in history and "+Bản sửa lần hai." in history
+    token = csrf_of(client, f"/staff/faq/{entry.id}/history")
+    restored = client.post(f"/staff/faq/{entry.id}/restore", data={"csrf": token, "number": "1"})
+    assert restored.status_code == 200 and "Đã khôi phục" in restored.text
+    assert stored(faq_settings).answer == entry.answer
+    missing = client.post(f"/staff/faq/{entry.id}/restore", data={"csrf": token, "number": "99"})
+    assert missing.status_code == 400
+
+
+def test_stale_form_is_refused(client: TestClient, faq_settings: Settings) -> None:
+    entry = stored(faq_settings)
+    token, base = edit_page(client, entry)
+    post_edit(client, entry, answer="Người khác sửa trước.")
+    data = entry_form(entry, answer="Bản cũ ghi đè.") | {"csrf": token, "base": base}
+    response = client.post(f"/staff/faq/{entry.id}", data=data)
+    assert response.status_code == 400 and "người khác" in response.text
+    assert stored(faq_settings).answer == "Người khác sửa trước."
+
+
+def test_unknown_entry_is_404(client: TestClient) -> None:
+    assert client.get("/staff/faq/999999").status_code == 404
