@@ -41,7 +41,7 @@ class Settings:
     staff_session_minutes: int = 480
     login_rate: str = "5/minute"
     # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
-    answer_max_chars: int = 2000
+    answer_max_chars: int = 1500
     # Zalo and Telegram (bot/inbox.py, bot/telegram.py, bot/zalo.py); unset token = not started.
     channel_rate: str = "20/minute"
     channel_rasa_timeout: int = 20
@@ -105,7 +105,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         secret_key=env.get("AMNESTY_SECRET_KEY") or None,
         staff_session_minutes=_int(env, "AMNESTY_STAFF_SESSION_MINUTES", 480),
         login_rate=env.get("AMNESTY_LOGIN_RATE", "5/minute"),
-        answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 2000),
+        answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 1500),
         channel_rate=env.get("AMNESTY_CHANNEL_RATE", "20/minute"),
         channel_rasa_timeout=_int(env, "AMNESTY_CHANNEL_RASA_TIMEOUT", 20),
         resend_interval=_int(env, "AMNESTY_RESEND_INTERVAL", 10),

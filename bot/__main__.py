@@ -6,7 +6,7 @@ import argparse
 import sys
 import webbrowser
 
-from bot.stack import Stack
+from bot.stack import Stack, channel_lines
 from bot.training import ensure_model
 from knowledge.__main__ import load
 from settings import get_settings
@@ -23,6 +23,8 @@ def run(open_browser: bool) -> int:
         stack.start()
         url = f"http://{settings.host}:{settings.web_port}/"
         print(f"Web chat: {url}   (logs in {settings.var_dir / 'logs'})")
+        for line in channel_lines(settings):
+            print(line)
         if open_browser:
             webbrowser.open(url)
         from bot.console import chat
@@ -43,12 +45,27 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--no-browser", action="store_true")
     sub.add_parser("train", help="build the training data and train if it changed")
     sub.add_parser("web", help="serve the web chat gateway (started by 'run')")
+    create_user = sub.add_parser("create-user", help="create a staff web app account")
+    create_user.add_argument("name")
+    create_user.add_argument("--role", required=True, choices=["editor", "reviewer", "admin"])
+    create_user.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    set_password = sub.add_parser("set-password", help="set a staff account's password")
+    set_password.add_argument("name")
+    set_password.add_argument("--password-stdin", action="store_true", help="read it from stdin")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(open_browser=not args.no_browser and sys.stdout.isatty())
     if args.command == "train":
         print(ensure_model())
         return 0
+    if args.command == "create-user":
+        from bot.staff import create_user_command
+
+        return create_user_command(get_settings(), args.name, args.role, args.password_stdin)
+    if args.command == "set-password":
+        from bot.staff import set_password_command
+
+        return set_password_command(get_settings(), args.name, args.password_stdin)
     if args.command == "web":
         from bot.web import serve
 

@@ -15,6 +15,7 @@ import httpx
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot import telegram, zalo
 from bot.training import RASA_ENV, rasa_env
 from settings import ROOT, Settings
 
@@ -62,6 +63,24 @@ def rasa_token(settings: Settings) -> str:
     path.touch(mode=0o600)
     path.write_text(token, encoding="utf-8")
     return token
+
+
+def channel_lines(settings: Settings) -> list[str]:
+    """One line per messaging channel: how it runs, or why it was not started."""
+    web = f"http://{settings.host}:{settings.web_port}"
+    reason = telegram.not_configured(settings)
+    lines = [
+        f"Telegram: not started ({reason})"
+        if reason
+        else f"Telegram: started ({telegram.mode(settings)}, inside the web gateway process)"
+    ]
+    reason = zalo.not_configured(settings)
+    lines.append(
+        f"Zalo: not started ({reason})"
+        if reason
+        else f"Zalo: webhook at {web}/zalo/webhook (publish it over HTTPS, see the README)"
+    )
+    return lines
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +15,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot import telegram, zalo
+from bot.inbox import Inbox
 from bot.rasa_client import RasaClient, RasaUnavailable, as_typed_text
+from bot.staff import staff_mount
+from knowledge.db import session_factory
+from knowledge.spool import Spool, SpoolWorker, spool_directory
 from settings import Settings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -25,6 +32,26 @@ BUSY = (
 )
 
 
+@asynccontextmanager
+async def channels(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    """Telegram and Zalo (those configured) and the resender of messages kept for them."""
+    if telegram.not_configured(settings) and zalo.not_configured(settings):
+        yield
+        return
+    rasa = RasaClient(settings.rasa_url, timeout=settings.channel_rasa_timeout)
+    app.state.inbox = Inbox(settings, rasa, session_factory(settings.database_url))
+    async with (
+        telegram.running(app, settings, app.state.inbox),
+        zalo.running(app, settings, app.state.inbox),
+    ):
+        resender = asyncio.create_task(app.state.inbox.run_resender())
+        try:
+            yield
+        finally:
+            resender.cancel()
+    await rasa.aclose()
+
+
 def create_app(settings: Settings) -> Starlette:
     """The web chat app; it talks to Rasa only through the REST channel."""
     # Button payloads each web sender has been offered: only those become intents.
@@ -34,7 +61,15 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         app.state.rasa = RasaClient(settings.rasa_url)
-        yield
+        # Feedback spooled while the database was down (also after a restart) is stored here.
+        spool = Spool(spool_directory(settings))
+        worker = SpoolWorker(
+            spool, session_factory(settings.database_url), settings.spool_retry_seconds
+        )
+        worker.start()
+        async with channels(app, settings):
+            yield
+        await asyncio.to_thread(worker.stop)
         await app.state.rasa.aclose()
 
     async def page(request: Request) -> Response:
@@ -95,6 +130,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/", page),
             Route("/api/messages", messages, methods=["POST"]),
             Route("/health", health),
+            *telegram.routes(),
+            *zalo.routes(),
+            staff_mount(settings),
         ],
         lifespan=lifespan,
     )

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from knowledge.channels import forget_sender
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.feedback import FINAL_STATUSES
 from knowledge.masking import mask
@@ -162,16 +163,20 @@ class Forgotten:
     items: int
     spooled: int
     tracker_events: int
+    channel_rows: int = 0  # deliveries, messages kept while Rasa was down, undelivered replies
 
 
 def forget_everywhere(settings: Settings, sender_id: str) -> Forgotten:
-    """Forget ``sender_id`` in our database, the feedback spool and Rasa's tracker store."""
+    """Forget ``sender_id`` everywhere: feedback and channel state in our database, the
+    feedback spool and Rasa's tracker store. The command, the admin action and Zalo's
+    ``user_withdraw`` all call this."""
     create_schema(engine_for(settings.database_url))
     with session_factory(settings.database_url).begin() as session:
         items = forget_family(session, sender_id)
+        channel_rows = forget_sender(session, sender_id)
     spooled = Spool(spool_directory(settings)).forget(sender_id)
     events = forget_conversation(settings.tracker_url, sender_id)
-    return Forgotten(items, spooled, events)
+    return Forgotten(items, spooled, events, channel_rows)
 
 
 def retention_everywhere(settings: Settings, now: dt.datetime) -> tuple[int, int]:

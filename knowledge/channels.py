@@ -1,0 +1,149 @@
+"""Channel state queries: deliveries seen, messages kept while Rasa is down, tokens.
+
+The caller owns the session and its transaction, as everywhere in ``knowledge``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from knowledge.models import ChannelDelivery, ChannelToken, KeptMessage, UndeliveredReply
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_at: dt.datetime | None
+
+
+def record_delivery(session: Session, key: str, *, sender: str) -> bool:
+    """Remember the delivery ``key``; False when it was already seen (a retry)."""
+    try:
+        with session.begin_nested():
+            session.add(ChannelDelivery(key=key, sender=sender))
+    except IntegrityError:
+        return False
+    return True
+
+
+def keep_message(session: Session, *, sender: str, message: str, delivery_key: str) -> int:
+    """Store a message to resend to Rasa later; returns its id."""
+    kept = KeptMessage(sender=sender, message=message, delivery_key=delivery_key, attempts=1)
+    session.add(kept)
+    session.flush()
+    return kept.id
+
+
+def kept_messages(
+    session: Session, *, sender: str | None = None, limit: int = 200
+) -> list[KeptMessage]:
+    """The oldest kept messages first (each sender's messages stay in order)."""
+    query = select(KeptMessage).order_by(KeptMessage.id).limit(limit)
+    if sender is not None:
+        query = query.where(KeptMessage.sender == sender)
+    return list(session.scalars(query))
+
+
+def count_kept(session: Session, *, sender: str | None = None) -> int:
+    query = select(func.count()).select_from(KeptMessage)
+    if sender is not None:
+        query = query.where(KeptMessage.sender == sender)
+    return session.scalar(query) or 0
+
+
+def note_attempt(session: Session, kept_id: int) -> None:
+    session.execute(
+        update(KeptMessage)
+        .where(KeptMessage.id == kept_id)
+        .values(attempts=KeptMessage.attempts + 1)
+    )
+
+
+def drop_kept(session: Session, kept_id: int) -> None:
+    """Forget a kept message once it has been answered."""
+    session.execute(delete(KeptMessage).where(KeptMessage.id == kept_id))
+
+
+def record_undelivered(session: Session, *, sender: str, text: str, error: str) -> None:
+    """Keep a reply the channel refused for good, so staff can see who was not reached."""
+    session.add(UndeliveredReply(sender=sender, text=text, error=error[:300]))
+
+
+def undelivered(session: Session, *, sender: str | None = None) -> list[UndeliveredReply]:
+    query = select(UndeliveredReply).order_by(UndeliveredReply.id)
+    if sender is not None:
+        query = query.where(UndeliveredReply.sender == sender)
+    return list(session.scalars(query))
+
+
+def forget_sender(session: Session, sender: str) -> int:
+    """Delete every channel-state row of ``sender``; returns the number of rows."""
+    count = 0
+    for model in (ChannelDelivery, KeptMessage, UndeliveredReply):
+        result = session.execute(delete(model).where(model.sender == sender))
+        count += result.rowcount or 0
+    return count
+
+
+def seed_token(session: Session, channel: str, pair: TokenPair) -> bool:
+    """Store a configured pair, unless it is the one the stored (rotated) chain started from.
+
+    Returns True when ``pair`` was stored: first start, or the OA was authorised again.
+    """
+    seed = hashlib.sha256(f"{pair.access_token}\n{pair.refresh_token}".encode()).hexdigest()
+    row = session.get(ChannelToken, channel)
+    if row is not None and row.seed == seed:
+        return False
+    if row is None:
+        row = ChannelToken(channel=channel)
+        session.add(row)
+    row.access_token, row.refresh_token = pair.access_token, pair.refresh_token
+    row.expires_at, row.seed = pair.expires_at, seed
+    session.flush()
+    return True
+
+
+def current_token(session: Session, channel: str) -> TokenPair | None:
+    row = session.get(ChannelToken, channel)
+    return None if row is None else TokenPair(row.access_token, row.refresh_token, row.expires_at)
+
+
+def lock_token(session: Session, channel: str) -> TokenPair | None:
+    """Read the pair and hold it until the transaction ends, so only one refresh uses it.
+
+    PostgreSQL locks the row (``SELECT ... FOR UPDATE``); SQLite has no row locks, so a no-op
+    update first takes its database write lock, which serialises refreshes the same way.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(ChannelToken)
+            .where(ChannelToken.channel == channel)
+            .values(channel=ChannelToken.channel)
+        )
+    row = session.scalars(
+        select(ChannelToken)
+        .where(ChannelToken.channel == channel)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    return None if row is None else TokenPair(row.access_token, row.refresh_token, row.expires_at)
+
+
+def store_token(session: Session, channel: str, pair: TokenPair) -> None:
+    """Replace the channel's pair (call inside the transaction that locked it)."""
+    session.execute(
+        update(ChannelToken)
+        .where(ChannelToken.channel == channel)
+        .values(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_at=pair.expires_at,
+        )
+    )
