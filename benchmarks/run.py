@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import eligibility
 from benchmarks.heldout import FLOORS, entry_choice, evaluate, load
 from bot.stack import Stack
 from bot.training import build_training_data, ensure_model, rasa_env, train_command
@@ -135,6 +136,19 @@ def main() -> None:
             ]
             lines += ["Most frequent confusions (gold → predicted):", ""]
             lines += [f"- {n} × {g} → {p}" for (g, p), n in report.confusions().most_common(12)]
+            lines += [
+                "",
+                "## Eligibility check from one message",
+                "",
+                "Each blind message (tests/heldout/eligibility_messages*.yml) describes one row",
+                "of the case table; the verdict shown is compared with the evaluator's verdict",
+                "on the true case (see benchmarks/eligibility.py).",
+                "",
+                asyncio.run(
+                    eligibility.measure(settings.rasa_url, stack.token, settings.current_round)
+                ).markdown(),
+                "",
+            ]
             parse_url = f"{settings.rasa_url}/model/parse"
             token = {"token": stack.token}
             bodies = [{"text": i.text} for i in items]

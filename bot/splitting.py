@@ -19,8 +19,10 @@ def _cut(text: str, limit: int) -> int:
     window = text[: limit + 1]
     for pattern in _BOUNDARIES:
         ends = [m.end() for m in pattern.finditer(window) if m.end() <= limit]
-        # A boundary in the first third would leave a needlessly short message.
-        if ends and ends[-1] > limit // 3 and text[: ends[-1]].strip():
+        ends = [e for e in ends if text[:e].strip()]
+        # A paragraph, line or sentence boundary in the first third would leave a needlessly
+        # short message; a word boundary is always better than cutting a word.
+        if ends and (ends[-1] > limit // 3 or pattern is _BOUNDARIES[-1]):
             return ends[-1]
     cut = limit
     # Never separate a letter from its combining accent (text in decomposed form).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions import feedback as feedback_actions
 from actions.feedback import (
     SLOTS,
     ActionAskFbContact,
@@ -40,11 +42,14 @@ def env(
     app_settings: None,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> sessionmaker[Session]:
+) -> Iterator[sessionmaker[Session]]:
     monkeypatch.setenv("AMNESTY_DATABASE_URL", db_url)
     monkeypatch.setenv("AMNESTY_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("AMNESTY_RETENTION_DAYS", "180")
-    return session_maker
+    yield session_maker
+    for worker in feedback_actions._workers.values():  # the spool worker a save started
+        worker.stop()
+    feedback_actions._workers.clear()
 
 
 def user(text: str, **extra: Any) -> dict[str, Any]:
