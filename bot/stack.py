@@ -164,6 +164,16 @@ class Stack:
             self.stop()
             raise
 
+    def restart_actions(self) -> None:
+        """Stop the action server and start it again; conversations live in Rasa's tracker."""
+        entry = next(p for p in self.processes if p[0] == "actions")
+        process = entry[1]
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+        self.processes.remove(entry)
+        self._spawn("actions", [str(a) for a in process.args], self._app_env())
+        self.wait_ready()
+
     def wait_ready(self, timeout: float = 180.0) -> None:
         s = self.settings
         checks = {
