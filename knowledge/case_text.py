@@ -156,9 +156,10 @@ DETENTION_AFTER = re.compile(r"^[^.;|]{0,25}\b(bi (\w+ ){0,2}bat|bi tam giam|bi 
 
 @dataclass(frozen=True)
 class _Text:
-    words: list[str]  # folded, with "," and "|" breaks
+    words: list[str]  # folded, with "," and "|" breaks; "~" marks a mistyped number word
+    plain: list[str]  # the same without the "~" marks, for cue words
     raw: list[str]  # the same words as typed (lower case, with marks if any)
-    joined: str  # folded words joined by spaces
+    joined: str  # the plain words joined by spaces
     folded: str  # the folded message with its punctuation
 
 
@@ -168,11 +169,12 @@ def _prepare(text: str) -> _Text:
     norm = normalize(lines)
     words = word_tokens(norm, breaks=True)
     raw = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[,.;:!?\n()]", norm.lower())  # as word_tokens
-    return _Text(words, raw, " ".join(words), fold(norm))
+    plain = [w.rstrip("~") for w in words]
+    return _Text(words, plain, raw, " ".join(plain), fold(norm))
 
 
 def _at(words: list[str], k: int, pattern: tuple[str, ...]) -> bool:
-    return tuple(w.rstrip("~") for w in words[k : k + len(pattern)]) == pattern
+    return words[k] == pattern[0] and tuple(words[k : k + len(pattern)]) == pattern
 
 
 def _find(words: list[str], pattern: tuple[str, ...]) -> Iterable[int]:
@@ -184,17 +186,17 @@ def _find(words: list[str], pattern: tuple[str, ...]) -> Iterable[int]:
 
 def _role(t: _Text, start: int, end: int) -> str | None:
     """What a length at tokens ``start:end`` is, from the words around it; None if unsaid."""
-    after = t.words[end] if end < len(t.words) else ""
+    after = t.plain[end] if end < len(t.plain) else ""
     if ROLE_AFTER.get(after) in (IGNORED, REMAINING):
         return ROLE_AFTER[after]
     k = start - 1
-    while k >= 0 and start - k <= WINDOW and t.words[k] not in BREAKS:
-        if t.words[k] == "giam" and t.raw[k] == "giảm":
+    while k >= 0 and start - k <= WINDOW and t.plain[k] not in BREAKS:
+        if t.plain[k] == "giam" and t.raw[k] == "giảm":
             return IGNORED if k == start - 1 else SENTENCE
-        if t.words[k] == "con" and t.raw[k] == "còn" and k == start - 1:
+        if t.plain[k] == "con" and t.raw[k] == "còn" and k == start - 1:
             return REMAINING
         for size in (2, 1):
-            key = tuple(t.words[k - size + 1 : k + 1])
+            key = tuple(t.plain[k - size + 1 : k + 1])
             if len(key) == size and key in ROLE_BEFORE:
                 return ROLE_BEFORE[key]
         k -= 1
@@ -308,7 +310,7 @@ def _crime(t: _Text) -> str | None:
 
 
 def _rating(t: _Text) -> str | None:
-    w = t.words
+    w = t.plain
     for pattern, value in RATINGS.items():
         for k in _find(w, pattern):
             before = []
@@ -330,7 +332,7 @@ def _status(t: _Text, cues: Iterable[tuple[str, ...]], table: dict[tuple[str, ..
 
     A clause that says the family does not know gives ``UNSURE``; "chưa nộp xong" is "chưa".
     """
-    w = t.words
+    w = t.plain
     values = []
     for cue in cues:
         for start in _find(w, cue):
@@ -360,8 +362,7 @@ def _status(t: _Text, cues: Iterable[tuple[str, ...]], table: dict[tuple[str, ..
     return values
 
 
-def _fines(t: _Text) -> bool | None:
-    found = _status(t, FINE_CUES, FINE_STATUS)
+def _fines(found: list[Any]) -> bool | None:
     if UNSURE in found:
         return None
     if False in found:
@@ -369,8 +370,8 @@ def _fines(t: _Text) -> bool | None:
     return True if found else None
 
 
-def _civil(t: _Text) -> str | None:
-    found = set(_status(t, CIVIL_CUES, CIVIL_STATUS))
+def _civil(t: _Text, statuses: list[Any]) -> str | None:
+    found = set(statuses)
     if UNSURE in found:
         return None
     if "partly" in found:  # partly paid counts only with a "not able to pay" decision
@@ -554,15 +555,15 @@ UNSURE_CUES = {
 }
 
 
-def _unsure(t: _Text) -> set[str]:
+def _unsure(t: _Text, fines: list[Any], civil: list[Any]) -> set[str]:
     """Facts a sentence of the message says the family does not know ("tội gì em không nhớ")."""
     found = set()
     for sentence in t.joined.split("|"):
         if DONT_KNOW.search(sentence):
             found |= {fact for fact, cue in UNSURE_CUES.items() if re.search(cue, sentence)}
-    if UNSURE in _status(t, FINE_CUES, FINE_STATUS):
+    if UNSURE in fines:
         found.add("fines_paid")
-    if UNSURE in _status(t, CIVIL_CUES, CIVIL_STATUS):
+    if UNSURE in civil:
         found.add("civil")
     return found
 
@@ -584,12 +585,14 @@ def read_case(text: str) -> dict[str, Any]:
     if facts["sentence_kind"] == "life":
         facts.pop("sentence_months", None)  # a length then is time served, never the sentence
     ages = _ages(t)
+    fines = _status(t, FINE_CUES, FINE_STATUS)
+    civil = _status(t, CIVIL_CUES, CIVIL_STATUS)
     facts |= _detention(t) | ages
     facts |= {
         "crime": _crime(t),
         "rating": _rating(t),
-        "fines_paid": _fines(t),
-        "civil": _civil(t),
+        "fines_paid": _fines(fines),
+        "civil": _civil(t, civil),
         "prior_convictions": _priors(t),
         "amnestied_before": _amnestied(t),
         "prosecuted_other": _prosecuted(t),
@@ -601,4 +604,4 @@ def read_case(text: str) -> dict[str, Any]:
         "priority": _priority(t, ages),
     }
     known = {k: v for k, v in facts.items() if v is not None}
-    return {fact: UNKNOWN for fact in _unsure(t)} | known
+    return {fact: UNKNOWN for fact in _unsure(t, fines, civil)} | known

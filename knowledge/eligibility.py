@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from itertools import product
 from types import MappingProxyType
 from typing import Any, Literal, get_args
@@ -225,6 +226,14 @@ class Verdict:
 # --- Facts derived from the case ---------------------------------------------------------------
 
 
+@cache
+def _alias_patterns(
+    aliases: tuple[tuple[str, str], ...],
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each crime alias as a whole-word pattern, compiled once."""
+    return tuple((re.compile(rf"(?<!\w){re.escape(a)}(?!\w)"), code) for a, code in aliases)
+
+
 def crime_codes(text: str | None, law: Law) -> frozenset[str] | None:
     """The BLHS articles a crime answer names ("Điều 173", "trộm cắp"); None if none is found."""
     if not text:
@@ -234,8 +243,8 @@ def crime_codes(text: str | None, law: Law) -> frozenset[str] | None:
     if re.fullmatch(r"\d{3}[a-z]?", words):
         codes.add(words)
     taken: list[tuple[int, int]] = []
-    for alias, code in law.aliases:  # longest first: "cướp giật tài sản" is not "cướp tài sản"
-        for m in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", words):
+    for pattern, code in _alias_patterns(law.aliases):  # longest first: "cướp giật tài sản"
+        for m in pattern.finditer(words):
             if all(m.end() <= a or m.start() >= b for a, b in taken):
                 taken.append(m.span())
                 codes.add(code)
