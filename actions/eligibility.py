@@ -14,6 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.messages import starting_text
 from knowledge.answers import DISCLAIMER
 from knowledge.case_text import detention_in, length_roles, read_case, round_named
 from knowledge.durations import parse_duration, parse_sentence
@@ -336,13 +337,6 @@ class ValidateEligibilityForm(FormValidationAction):
                 if s not in (slot, "elig_kind", *LENGTH_SLOTS) and tracker.get_slot(s) is None
             }
         return {slot: answer, **extra}
-
-
-def starting_text(tracker: Tracker) -> str:
-    """The family's words that started the check: the latest typed message among the last
-    few (a "/check_eligibility" button press follows the case it is about)."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return next((t for t in reversed(texts[-4:]) if not t.startswith("/")), "")
 
 
 def answered(tracker: Tracker) -> list[str]:

@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.messages import raw_text, starting_text
 from knowledge.db import session_factory
 from knowledge.feedback import (
     KIND_LABELS,
@@ -90,18 +91,6 @@ _workers: dict[str, SpoolWorker] = {}
 
 def _settings() -> Settings:
     return get_settings()
-
-
-def raw_text(tracker: Tracker) -> str:
-    """The family's latest message exactly as sent (the model sees a normalised, cut copy)."""
-    user = [e for e in tracker.events if e.get("event") == "user"]
-    return (user[-1].get("text") or "").strip() if user else ""
-
-
-def starting_text(tracker: Tracker) -> str:
-    """The typed message before the button that started the form, if any."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return next((t for t in reversed(texts[-4:]) if not t.startswith("/")), "")
 
 
 def kind_of(text: str) -> str | None:

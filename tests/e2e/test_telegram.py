@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from bot.inbox import BUSY_KEPT
 from knowledge import channels as state
 from knowledge.db import make_engine
-from settings import Settings, from_env
+from settings import Settings
 from tests.e2e.conftest import Assistant
-from tests.fakes.gateway import gateway
-from tests.fakes.server import ServerThread, free_port
+from tests.fakes.gateway import gateway, gateway_before, wait_until_none_kept
+from tests.fakes.server import ServerThread
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
@@ -31,33 +30,17 @@ def fake_telegram() -> Iterator[FakeTelegram]:
         yield fake
 
 
-def wait_until_none_kept(sessions: sessionmaker[Session], sender: str) -> bool:
-    """The kept message is dropped just after its answer is delivered."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with sessions() as session:
-            if state.count_kept(session, sender=sender) == 0:
-                return True
-        time.sleep(0.1)
-    return False
-
-
 def settings_for(
     assistant: Assistant, fake: FakeTelegram, tmp_path: Path, rasa_port: int | None = None
 ) -> Settings:
-    s = assistant.settings
-    return from_env(
+    return gateway_before(
+        assistant.settings,
+        tmp_path,
         {
-            "AMNESTY_VAR_DIR": str(tmp_path / "var"),
-            # Channel state of this test only; the action server reads the knowledge base.
-            "AMNESTY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
-            "AMNESTY_TRACKER_URL": s.tracker_url,
-            "AMNESTY_RASA_PORT": str(rasa_port or s.rasa_port),
-            "AMNESTY_WEB_PORT": str(free_port()),
-            "AMNESTY_RESEND_INTERVAL": "1",
             "AMNESTY_TELEGRAM_TOKEN": TOKEN,
             "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),  # type: ignore[attr-defined]
-        }
+        },
+        rasa_port,
     )
 
 

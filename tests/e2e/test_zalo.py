@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from bot.inbox import BUSY_KEPT
 from knowledge import channels as state
 from knowledge.db import make_engine
-from settings import Settings, from_env
+from settings import Settings
 from tests.e2e.conftest import Assistant
-from tests.fakes.gateway import gateway
-from tests.fakes.server import ServerThread, free_port
+from tests.fakes.gateway import gateway, gateway_before, wait_until_none_kept
+from tests.fakes.server import ServerThread
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.zalo import FakeZalo, post_event, text_event, zalo_env
 
@@ -31,33 +31,11 @@ def fake_zalo() -> Iterator[FakeZalo]:
         yield fake
 
 
-def wait_until_none_kept(sessions: sessionmaker[Session], sender: str) -> bool:
-    """The kept message is dropped just after its answer is delivered."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with sessions() as session:
-            if state.count_kept(session, sender=sender) == 0:
-                return True
-        time.sleep(0.1)
-    return False
-
-
 def settings_for(
     assistant: Assistant, fake: FakeZalo, tmp_path: Path, rasa_port: int | None = None
 ) -> Settings:
-    s = assistant.settings
-    return from_env(
-        {
-            "AMNESTY_VAR_DIR": str(tmp_path / "var"),
-            # Channel state of this test only; the action server reads the knowledge base.
-            "AMNESTY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
-            "AMNESTY_TRACKER_URL": s.tracker_url,
-            "AMNESTY_RASA_PORT": str(rasa_port or s.rasa_port),
-            "AMNESTY_WEB_PORT": str(free_port()),
-            "AMNESTY_RESEND_INTERVAL": "1",
-            **zalo_env(fake.url),  # type: ignore[attr-defined]
-        }
-    )
+    url = fake.url  # type: ignore[attr-defined]
+    return gateway_before(assistant.settings, tmp_path, zalo_env(url), rasa_port)
 
 
 def with_text(fake: FakeZalo, user: str, *words: str) -> dict[str, Any]:
