@@ -78,8 +78,10 @@ ROUTE = (
     "Lưu ý: ý kiến gửi qua trợ lý không thay cho đơn khiếu nại chính thức. Nếu người thân đủ "
     "điều kiện mà không có tên trong danh sách đề nghị đặc xá, đơn khiếu nại phải gửi trong 5 "
     "ngày kể từ ngày danh sách được niêm yết, tới giám thị trại giam hoặc thủ trưởng cơ quan "
-    "thi hành án hình sự Công an tỉnh (Luật Đặc xá số 30/2018/QH14, Điều 36, 37). Viện kiểm "
-    "sát kiểm sát việc giải quyết khiếu nại (Điều 30)."
+    "thi hành án hình sự Công an tỉnh (Luật Đặc xá số 30/2018/QH14, Điều 36, 37 khoản 1). "
+    "Không đồng ý với quyết định giải quyết lần đầu thì trong 5 ngày được khiếu nại tiếp lên Bộ "
+    "trưởng Bộ Công an (Điều 37 khoản 2). Viện kiểm sát kiểm sát việc giải quyết khiếu nại "
+    "(Điều 30)."
 )
 MONEY = (
     'Nếu có người đòi tiền để "lo" đặc xá, gia đình đừng đưa tiền và hãy báo ngay cơ quan '

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,8 +22,12 @@ from bot.inbox import Inbox
 from bot.rasa_client import RasaClient, RasaUnavailable, as_typed_text
 from bot.staff import staff_mount
 from knowledge.db import session_factory
+from knowledge.privacy import retention_everywhere
 from knowledge.spool import Spool, SpoolWorker, spool_directory
 from settings import Settings
+
+logger = logging.getLogger(__name__)
+RETENTION_EVERY = 24 * 3600.0  # seconds between two runs of the retention rule
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 COOKIE = "amnesty_chat"
@@ -30,6 +36,22 @@ BUSY = (
     "Xin lỗi, hệ thống đang bận hoặc gặp sự cố nên chưa trả lời được. "
     "Bạn vui lòng thử lại sau ít phút."
 )
+
+
+async def keep_retention(settings: Settings, every: float = RETENTION_EVERY) -> None:
+    """Apply the retention setting at start and then daily: closed items lose their contact
+    details and old conversations are purged (``python -m knowledge retention`` does it once)."""
+    while True:
+        try:
+            now = dt.datetime.now(dt.timezone.utc)
+            items, events = await asyncio.to_thread(retention_everywhere, settings, now)
+            if items or events:
+                logger.info(
+                    "Retention: %d items lost their contact, %d events purged", items, events
+                )
+        except Exception:
+            logger.exception("Retention could not be applied; trying again later")
+        await asyncio.sleep(every)
 
 
 @asynccontextmanager
@@ -67,8 +89,10 @@ def create_app(settings: Settings) -> Starlette:
             spool, session_factory(settings.database_url), settings.spool_retry_seconds
         )
         worker.start()
+        retention = asyncio.create_task(keep_retention(settings))
         async with channels(app, settings):
             yield
+        retention.cancel()
         await asyncio.to_thread(worker.stop)
         await app.state.rasa.aclose()
 
