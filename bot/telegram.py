@@ -199,8 +199,10 @@ async def deliver(
                 if n == len(pieces) and reply.buttons:
                     markup = keyboard(inbox, sender, reply.buttons)
                 await bot.send_message(chat_id, piece, reply_markup=markup)
-    except Forbidden:
+    except Forbidden as exc:
         logger.info("A Telegram user blocked the bot; the reply was not delivered")
+        text = "\n\n".join(reply.text for reply in replies)
+        await inbox.record_undelivered(sender, text, f"Forbidden: {exc.message}")
 
 
 # --- Wiring ---------------------------------------------------------------------------------

@@ -5,13 +5,11 @@ Uses the session-wide ``assistant`` stack (Rasa, action server, gateway with the
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from knowledge.db import session_factory
 from knowledge.models import Entry
@@ -20,8 +18,6 @@ from knowledge.staff import create_user
 from knowledge.topics import TOPIC_FOR_INTENT
 from tests.e2e.conftest import Assistant, joined
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PASSWORD = "mật-khẩu-thử-nghiệm-1"
 QUESTION = "hồ sơ đề nghị đặc xá gồm những giấy tờ gì"
 
@@ -35,23 +31,6 @@ def staff_url(assistant: Assistant) -> str:
         create_user(db, "bientap", PASSWORD, "editor")
         create_user(db, "xuly", PASSWORD, "reviewer")
     return f"http://{assistant.settings.host}:{assistant.settings.web_port}/staff"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it as root)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone screen
-    yield context.new_page()
-    context.close()
 
 
 def answering_entry(assistant: Assistant, question: str) -> Entry:

@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Assistant
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it as root)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
-def page(browser: Browser, assistant: Assistant) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone screen
-    page = context.new_page()
+def page(page: Page, assistant: Assistant) -> Page:
+    """The web chat, opened on a phone-sized page."""
     page.goto(f"http://{assistant.settings.host}:{assistant.settings.web_port}/")
-    yield page
-    context.close()
+    return page
 
 
 def ask(page: Page, text: str) -> None:
