@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.messages import starting_text
+from actions.messages import starting_text, stopped
 from knowledge.answers import DISCLAIMER
 from knowledge.case_text import detention_in, length_roles, read_case, round_named
 from knowledge.durations import parse_duration, parse_sentence
@@ -53,9 +53,6 @@ SETTLED_BY = {"detention_start": "served_months", "serious_crime": "crime"}
 DONT_KNOW = re.compile(r"\b(khong|ko|k|chua|hong|hok) (biet|ro|nho)\b|^\s*\?+\s*$")
 BACK = re.compile(r"^\W*(quay lai|tro lai|lui lai|cau truoc|sua cau truoc|hoi lai cau truoc)\b")
 CORRECTION = re.compile(r"\b(nham|sua lai|xin sua|ghi lai|noi lai|ghi nham|go nham)\b")
-STOP = re.compile(
-    r"^\s*(dung|dung lai|huy|thoi|ngung|stop|khong kiem tra nua|thoi khong hoi nua)\W*$"
-)
 YES = re.compile(r"\b(co|roi|da|dung|yes|xong)\b")
 NO = re.compile(r"\b(khong|ko|k|chua|hong|hok|no)\b")
 KINDS = (
@@ -262,10 +259,6 @@ def still_needed(slots: dict[str, Any]) -> list[str]:
         for slot, fact in SLOTS.items()
         if fact in missing and read_answer(slot, slots.get(slot)) is None
     ]
-
-
-def stopped(tracker: Tracker) -> bool:
-    return bool(STOP.match(fold((tracker.latest_message or {}).get("text") or "")))
 
 
 class ValidateEligibilityForm(FormValidationAction):

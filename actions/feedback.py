@@ -17,7 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.messages import raw_text, starting_text
+from actions.messages import raw_text, starting_text, stopped
 from knowledge.db import session_factory
 from knowledge.feedback import (
     KIND_LABELS,
@@ -39,7 +39,6 @@ DomainDict = dict[str, Any]
 
 SLOTS = ("fb_kind", "fb_content", "fb_facility", "fb_contact", "fb_name", "fb_phone", "fb_confirm")
 CONTACT_SLOTS = ("fb_name", "fb_phone")
-STOP = re.compile(r"^\W*(dung|dung lai|huy|huy bo|thoi|ngung|stop|khong gui nua)\W*$")
 NO = re.compile(r"^\W*(khong|ko|k|chua|thoi|bo qua|khong can|khong muon|khong co)\b")
 YES = re.compile(r"^\W*(co|dong y|vang|u|ok|duoc|muon|gui|dung)\b")
 KINDS = (
@@ -116,10 +115,6 @@ def valid_phone(text: str) -> str | None:
         if phonenumbers.is_valid_number(match.number):
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
-
-
-def stopped(tracker: Tracker) -> bool:
-    return bool(STOP.match(fold((tracker.latest_message or {}).get("text") or "")))
 
 
 class ValidateFeedbackForm(FormValidationAction):

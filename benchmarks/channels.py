@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.run import REPLY_QUESTIONS, free_port, pct
+from benchmarks.run import REPLY_QUESTIONS, pct
+from benchmarks.scratch import free_port
 from bot.stack import Stack
 from bot.training import model_file
 from knowledge.__main__ import load

@@ -186,31 +186,11 @@ async def measure(rasa_url: str, token: str, current_round: str) -> Report:
 
 
 def main() -> None:
-    import tempfile
+    from benchmarks.scratch import scratch_stack
 
-    from benchmarks.run import free_port
-    from bot.stack import Stack
-    from bot.training import ensure_model
-    from knowledge.__main__ import load as load_knowledge
-    from settings import from_env
-
-    model = ensure_model()
-    with tempfile.TemporaryDirectory() as var:
-        settings = from_env(
-            {
-                "AMNESTY_VAR_DIR": var,
-                "AMNESTY_RASA_PORT": str(free_port()),
-                "AMNESTY_ACTIONS_PORT": str(free_port()),
-                "AMNESTY_WEB_PORT": str(free_port()),
-            }
-        )
-        load_knowledge(settings.database_url)
-        stack = Stack(settings, model)
-        stack.start(web=False)
-        try:
-            report = asyncio.run(measure(settings.rasa_url, stack.token, settings.current_round))
-        finally:
-            stack.stop()
+    with scratch_stack() as scratch:
+        s = scratch.settings
+        report = asyncio.run(measure(s.rasa_url, scratch.stack.token, s.current_round))
     print(report.markdown())
 
 

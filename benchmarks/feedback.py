@@ -152,7 +152,8 @@ def measure_saving(
 
 
 @contextmanager
-def _postgres_schema() -> Iterator[str]:
+def postgres_schema() -> Iterator[str]:
+    """A scratch schema on the project's PostgreSQL, dropped afterwards."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
@@ -181,7 +182,7 @@ def run(families: int = 16, per_family: int = 25) -> list[Figures]:
         folder = Path(tmp)
         sqlite_url = f"sqlite:///{folder / 'feedback.db'}"
         cases = [("SQLite", sqlite_url, sqlite_url, folder / "spool-sqlite")]
-        with _postgres_schema() as pg_url:
+        with postgres_schema() as pg_url:
             cases.append(("PostgreSQL", pg_url, pg_url, folder / "spool-pg"))
             cases.append(("database down → spool", _closed_port_url(), pg_url, folder / "spool"))
             for label, save_url, store_url, spool_dir in cases:

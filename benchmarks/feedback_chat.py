@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import tempfile
 import time
 
 import httpx
 from sqlalchemy import func, select
 
-from benchmarks.run import free_port, pct
-from bot.stack import Stack
-from bot.training import ensure_model
-from knowledge.__main__ import load
+from benchmarks.run import pct
+from benchmarks.scratch import scratch_stack
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
-from settings import from_env
 
 SEND = '/give_feedback{"feedback_send":"yes"}'
 REFERENCE = re.compile(r"PA-\d{4}-\d{6}")
@@ -69,22 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--families", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as var:
-        env = {
-            "AMNESTY_VAR_DIR": var,
-            "AMNESTY_RASA_PORT": str(free_port()),
-            "AMNESTY_ACTIONS_PORT": str(free_port()),
-            "AMNESTY_WEB_PORT": str(free_port()),
-        }
-        settings = from_env(dict(os.environ) | env)
-        if load(settings.database_url) != 0:
-            return 1
-        stack = Stack(settings, ensure_model())
-        stack.start(web=False)
-        try:
-            results = asyncio.run(measure(settings.rasa_url, args.families, args.rounds))
-        finally:
-            stack.stop()
+    with scratch_stack() as scratch:
+        settings = scratch.settings
+        results = asyncio.run(measure(settings.rasa_url, args.families, args.rounds))
         with session_factory(settings.database_url)() as session:
             stored = session.scalar(
                 select(func.count())

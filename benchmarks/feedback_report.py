@@ -10,29 +10,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
+from benchmarks.feedback import postgres_schema
 from bot.auth import TEMPLATES
 from knowledge.db import create_schema, make_engine
 from knowledge.feedback import KINDS
 from knowledge.feedback_report import PERIODS, Report, bars, build_report, hours_text, report_xlsx
 from knowledge.models import FeedbackEvent, FeedbackItem
 
-POSTGRES_URL = os.environ.get(
-    "AMNESTY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 UTC = dt.timezone.utc
 # Items are sent through March 2026 (Vietnam time); the report is made on 5 April.
 MONTH_START = dt.datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
@@ -184,26 +178,12 @@ def measure(url: str, name: str, items: int = 10_000, repeats: int = 5) -> Figur
     )
 
 
-@contextmanager
-def _postgres_schema() -> Iterator[str]:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def run(items: int = 10_000) -> list[Figures]:
     """Both databases, one after the other."""
     figures = []
     with tempfile.TemporaryDirectory() as folder:
         figures.append(measure(f"sqlite:///{Path(folder) / 'report.db'}", "SQLite", items))
-    with _postgres_schema() as url:
+    with postgres_schema() as url:
         figures.append(measure(url, "PostgreSQL", items))
     return figures
 

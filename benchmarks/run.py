@@ -18,10 +18,9 @@ import httpx
 
 from benchmarks import eligibility
 from benchmarks.heldout import FLOORS, entry_choice, evaluate, load
-from bot.stack import Stack
-from bot.training import build_training_data, ensure_model, rasa_env, train_command
-from knowledge.__main__ import load as load_knowledge
-from settings import ROOT, from_env
+from benchmarks.scratch import scratch_stack
+from bot.training import build_training_data, rasa_env, train_command
+from settings import ROOT
 
 OUT = ROOT / "docs" / "benchmark.md"
 REPLY_QUESTIONS = [
@@ -34,14 +33,6 @@ REPLY_QUESTIONS = [
     "khi nào có đợt đặc xá tiếp theo",
     "được đặc xá có xóa án tích không",
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -99,90 +90,74 @@ def main() -> None:
     if args.train:
         seconds = time_training()
         lines += [f"Training (`rasa train`, from scratch, no cache): **{seconds:.0f} s**", ""]
-    model = ensure_model()
-    with tempfile.TemporaryDirectory() as var:
-        settings = from_env(
-            {
-                "AMNESTY_VAR_DIR": var,
-                "AMNESTY_RASA_PORT": str(free_port()),
-                "AMNESTY_ACTIONS_PORT": str(free_port()),
-                "AMNESTY_WEB_PORT": str(free_port()),
-            }
-        )
-        load_knowledge(settings.database_url)
-        stack = Stack(settings, model)
-        started = time.perf_counter()
-        stack.start(web=True)
-        cold = time.perf_counter() - started
-        try:
-            items = load()
-            report = asyncio.run(evaluate(settings.rasa_url, stack.token, items))
-            lines += [
-                "## Accuracy on the held-out set (written blind)",
-                "",
-                report.markdown(),
-                "",
-                "Floors enforced by `tests/e2e/test_heldout.py`: "
-                + ", ".join(f"{k} {v:.0%}" for k, v in FLOORS.items())
-                + ".",
-                "",
-            ]
-            lines += [
-                "## Choice of the answer within the intent",
-                "",
-                entry_choice(report, settings.database_url, settings.current_round).markdown(),
-                "(labels in tests/heldout/entries.yml, made from entry titles and answers only)",
-                "",
-            ]
-            lines += ["Most frequent confusions (gold → predicted):", ""]
-            lines += [f"- {n} × {g} → {p}" for (g, p), n in report.confusions().most_common(12)]
-            lines += [
-                "",
-                "## Eligibility check from one message",
-                "",
-                "Each blind message (tests/heldout/eligibility_messages*.yml) describes one row",
-                "of the case table; the verdict shown is compared with the evaluator's verdict",
-                "on the true case (see benchmarks/eligibility.py).",
-                "",
-                asyncio.run(
-                    eligibility.measure(settings.rasa_url, stack.token, settings.current_round)
-                ).markdown(),
-                "",
-            ]
-            parse_url = f"{settings.rasa_url}/model/parse"
-            token = {"token": stack.token}
-            bodies = [{"text": i.text} for i in items]
-            seq = [p.seconds for p in report.predictions]
-            conc, wall = asyncio.run(load_run(parse_url, bodies, 16, token))
-            hook = f"{settings.rasa_url}/webhooks/rest/webhook"
-            replies = [
-                {"sender": f"bench-{i}", "message": q} for i, q in enumerate(REPLY_QUESTIONS * 12)
-            ]
-            rseq, _ = asyncio.run(load_run(hook, replies[:48], 1))
-            rconc, rwall = asyncio.run(load_run(hook, replies, 16))
-            lines += [
-                "",
-                "## Speed",
-                "",
-                "| measure | p50 ms | p95 ms | throughput |",
-                "|---|---|---|---|",
-                f"| `/model/parse`, sequential ({len(seq)}) | {pct(seq, 0.5):.0f} | "
-                f"{pct(seq, 0.95):.0f} | {len(seq) / sum(seq):.0f}/s |",
-                f"| `/model/parse`, 16 concurrent ({len(conc)}) | {pct(conc, 0.5):.0f} | "
-                f"{pct(conc, 0.95):.0f} | {len(conc) / wall:.0f}/s |",
-                f"| full reply (REST), sequential ({len(rseq)}) | {pct(rseq, 0.5):.0f} | "
-                f"{pct(rseq, 0.95):.0f} | {len(rseq) / sum(rseq):.0f}/s |",
-                f"| full reply (REST), 16 concurrent ({len(rconc)}) | {pct(rconc, 0.5):.0f} |"
-                f" {pct(rconc, 0.95):.0f} | {len(rconc) / rwall:.0f}/s |",
-                "",
-                f"Cold start of the whole stack until every process answers: **{cold:.1f} s**",
-                "",
-                "## Resident memory",
-                "",
-            ]
-            lines += [f"- {name}: {rss_mb(p.pid):.0f} MB" for name, p in stack.processes]
-        finally:
-            stack.stop()
+    with scratch_stack(web=True) as scratch:
+        settings, stack, cold = scratch.settings, scratch.stack, scratch.cold_start
+        items = load()
+        report = asyncio.run(evaluate(settings.rasa_url, stack.token, items))
+        lines += [
+            "## Accuracy on the held-out set (written blind)",
+            "",
+            report.markdown(),
+            "",
+            "Floors enforced by `tests/e2e/test_heldout.py`: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in FLOORS.items())
+            + ".",
+            "",
+        ]
+        lines += [
+            "## Choice of the answer within the intent",
+            "",
+            entry_choice(report, settings.database_url, settings.current_round).markdown(),
+            "(labels in tests/heldout/entries.yml, made from entry titles and answers only)",
+            "",
+        ]
+        lines += ["Most frequent confusions (gold → predicted):", ""]
+        lines += [f"- {n} × {g} → {p}" for (g, p), n in report.confusions().most_common(12)]
+        lines += [
+            "",
+            "## Eligibility check from one message",
+            "",
+            "Each blind message (tests/heldout/eligibility_messages*.yml) describes one row",
+            "of the case table; the verdict shown is compared with the evaluator's verdict",
+            "on the true case (see benchmarks/eligibility.py).",
+            "",
+            asyncio.run(
+                eligibility.measure(settings.rasa_url, stack.token, settings.current_round)
+            ).markdown(),
+            "",
+        ]
+        parse_url = f"{settings.rasa_url}/model/parse"
+        token = {"token": stack.token}
+        bodies = [{"text": i.text} for i in items]
+        seq = [p.seconds for p in report.predictions]
+        conc, wall = asyncio.run(load_run(parse_url, bodies, 16, token))
+        hook = f"{settings.rasa_url}/webhooks/rest/webhook"
+        replies = [
+            {"sender": f"bench-{i}", "message": q} for i, q in enumerate(REPLY_QUESTIONS * 12)
+        ]
+        rseq, _ = asyncio.run(load_run(hook, replies[:48], 1))
+        rconc, rwall = asyncio.run(load_run(hook, replies, 16))
+        lines += [
+            "",
+            "## Speed",
+            "",
+            "| measure | p50 ms | p95 ms | throughput |",
+            "|---|---|---|---|",
+            f"| `/model/parse`, sequential ({len(seq)}) | {pct(seq, 0.5):.0f} | "
+            f"{pct(seq, 0.95):.0f} | {len(seq) / sum(seq):.0f}/s |",
+            f"| `/model/parse`, 16 concurrent ({len(conc)}) | {pct(conc, 0.5):.0f} | "
+            f"{pct(conc, 0.95):.0f} | {len(conc) / wall:.0f}/s |",
+            f"| full reply (REST), sequential ({len(rseq)}) | {pct(rseq, 0.5):.0f} | "
+            f"{pct(rseq, 0.95):.0f} | {len(rseq) / sum(rseq):.0f}/s |",
+            f"| full reply (REST), 16 concurrent ({len(rconc)}) | {pct(rconc, 0.5):.0f} |"
+            f" {pct(rconc, 0.95):.0f} | {len(rconc) / rwall:.0f}/s |",
+            "",
+            f"Cold start of the whole stack until every process answers: **{cold:.1f} s**",
+            "",
+            "## Resident memory",
+            "",
+        ]
+        lines += [f"- {name}: {rss_mb(p.pid):.0f} MB" for name, p in stack.processes]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"\nWritten to {OUT}")
