@@ -67,6 +67,12 @@ class Settings:
     spool_retry_seconds: int = 30
     # Closed feedback loses its contact details, and conversations are purged, after this.
     retention_days: int = 365
+    # Staff inbox: Zalo delivers a reply only this long after the family's last message; the
+    # report lists open items older than report_open_days.
+    zalo_reply_window_days: int = 7
+    report_open_days: int = 7
+    # Unanswered-questions queue: answers below this intent confidence are recorded.
+    queue_min_confidence: float = 0.6
 
     @property
     def rasa_url(self) -> str:
@@ -79,6 +85,14 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number (a port), not {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number such as 0.6, not {raw!r}") from None
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -128,6 +142,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         spool_dir=Path(env.get("AMNESTY_SPOOL_DIR") or var_dir / "spool"),
         spool_retry_seconds=_int(env, "AMNESTY_SPOOL_RETRY_SECONDS", 30),
         retention_days=_int(env, "AMNESTY_RETENTION_DAYS", 365),
+        zalo_reply_window_days=_int(env, "AMNESTY_ZALO_REPLY_WINDOW_DAYS", 7),
+        report_open_days=_int(env, "AMNESTY_REPORT_OPEN_DAYS", 7),
+        queue_min_confidence=_float(env, "AMNESTY_QUEUE_MIN_CONFIDENCE", 0.6),
     )
 
 

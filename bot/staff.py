@@ -28,6 +28,7 @@ from bot.auth import (
     start_session,
 )
 from bot.faq_pages import faq_routes
+from bot.feedback_pages import feedback_routes
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.models import StaffUser
 from knowledge.staff import (
@@ -69,6 +70,12 @@ SECTIONS = [
         "/faq",
         ("editor", "reviewer", "admin"),
         "Xem các câu trả lời của trợ lý; biên tập viên sửa, thêm, xuất bản, xem lịch sử.",
+    ),
+    Section(
+        "Ý kiến, khiếu nại của gia đình",
+        "/feedback",
+        ("reviewer", "admin"),
+        "Lọc, mở, giao việc, đổi trạng thái, trả lời; xuất Excel/CSV; báo cáo định kỳ.",
     ),
     Section("Tài khoản", "/users", ("admin",), "Tạo tài khoản, đổi vai trò, khóa tài khoản."),
     Section("Nhật ký thao tác", "/audit", ("admin",), "Ai đã làm gì, lúc nào."),
@@ -203,6 +210,7 @@ def staff_mount(settings: Settings) -> Mount:
     """The whole staff web app under /staff, with its own session cookie."""
     app = staff_app(settings)
     routes = staff_routes(app) + faq_routes(app)
+    routes += feedback_routes(app)
     return Mount(PREFIX, routes=routes, middleware=staff_middleware(settings))
 
 
