@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import wants_to_send
@@ -14,6 +15,14 @@ from knowledge.answers import fill, render
 from knowledge.case_text import states_case
 from knowledge.db import session_factory
 from knowledge.queries import choose_entry, entry_by_key, get_round
+from knowledge.queue import (
+    channel_of,
+    family_key,
+    family_salt,
+    record_question,
+    record_rating,
+    shown_version,
+)
 from knowledge.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
 from settings import Settings, get_settings
 
@@ -64,6 +73,15 @@ HUMAN = (
     "đang chấp hành án."
 )
 MENU = ["ask_conditions", "ask_procedure", "ask_documents", "ask_fees", "give_feedback"]
+# The slot that remembers which entry answered last, for the rating buttons under it.
+ANSWERED_ENTRY = "answered_entry"
+RATE = "rate_answer"
+NOT_RATED = "Cảm ơn bạn. Bạn cứ hỏi tiếp nếu cần."
+RATE_PROMPT = "Bạn thấy câu trả lời vừa rồi thế nào? Bấm một nút dưới đây."
+RATE_BUTTONS = [
+    {"title": "Hữu ích", "payload": '/rate_answer{"rating":"helpful"}'},
+    {"title": "Chưa hữu ích", "payload": '/rate_answer{"rating":"unhelpful"}'},
+]
 
 
 def _buttons(intents: list[str]) -> list[dict[str, str]]:
@@ -77,7 +95,67 @@ def _text(template: str, settings: Settings) -> str:
 Buttons = list[dict[str, str]]
 
 
-def answer_messages(intent: str, text: str, settings: Settings) -> tuple[list[str], Buttons]:
+@dataclass(frozen=True)
+class Answer:
+    """The messages of an answer, the buttons of the last one, and the entry it came from."""
+
+    messages: list[str]
+    buttons: Buttons
+    entry_key: str | None = None  # None: no entry matched (the out-of-scope reply)
+
+
+def record(
+    tracker: Tracker,
+    settings: Settings,
+    reason: str,
+    message: dict[str, Any] | None = None,
+    **facts: Any,
+) -> None:
+    """Queue a message (default: the latest) for staff, masked; a failure is logged, never
+    raised, so the reply goes out anyway."""
+    message = message if message is not None else tracker.latest_message or {}
+    text = message.get("text_original") or message.get("text") or ""
+    try:
+        family = family_key(family_salt(settings.var_dir), tracker.sender_id)
+        with session_factory(settings.database_url).begin() as session:
+            record_question(
+                session,
+                text=str(text),
+                reason=reason,
+                channel=channel_of(tracker.sender_id),
+                family=family,
+                **facts,
+            )
+    except Exception:
+        logger.exception("could not queue a %s question for staff", reason)
+
+
+def rate(tracker: Tracker, settings: Settings, rating: str, entry_key: str) -> None:
+    """Store a family's rating of the entry; a failure is logged, never raised."""
+    try:
+        family = family_key(family_salt(settings.var_dir), tracker.sender_id)
+        with session_factory(settings.database_url).begin() as session:
+            record_rating(
+                session,
+                entry_key=entry_key,
+                entry_version=shown_version(session, entry_key),
+                rating=rating,
+                channel=channel_of(tracker.sender_id),
+                family=family,
+            )
+    except Exception:
+        logger.exception("could not store a rating of %s", entry_key)
+
+
+def closest_intent(message: dict[str, Any]) -> tuple[str | None, float | None]:
+    """The best-ranked real intent of a message (not the fallback) and its confidence."""
+    for ranked in message.get("intent_ranking") or [message.get("intent") or {}]:
+        if ranked.get("name") and ranked["name"] != "nlu_fallback":
+            return ranked["name"], ranked.get("confidence")
+    return None, None
+
+
+def answer_messages(intent: str, text: str, settings: Settings) -> Answer:
     """The messages that answer ``text`` recognised as ``intent`` (knowledge base read), and
     the buttons of the last one: the case check for a case, sending for a complaint."""
     topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
@@ -86,7 +164,7 @@ def answer_messages(intent: str, text: str, settings: Settings) -> tuple[list[st
         if entry is None:
             choice = choose_entry(session, topic, text, settings.current_round)
             if choice is None:
-                return [_text(OUT_OF_SCOPE, settings)], []
+                return Answer([_text(OUT_OF_SCOPE, settings)], [])
             entry = choice.entry
         round_ = None
         if topic == "ask_conditions" and entry.round == "law":
@@ -107,7 +185,7 @@ def answer_messages(intent: str, text: str, settings: Settings) -> tuple[list[st
     if intent == "give_feedback" or wants_to_send(text):
         messages.append(FEEDBACK_OFFER)
         buttons.append(FEEDBACK_BUTTON)
-    return messages, buttons
+    return Answer(messages, buttons, entry.key)
 
 
 class ActionAnswer(Action):
@@ -122,16 +200,24 @@ class ActionAnswer(Action):
         settings = get_settings()
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or "out_of_scope"
+        confidence = (message.get("intent") or {}).get("confidence")
         try:
-            messages, buttons = answer_messages(intent, message.get("text") or "", settings)
+            answer = answer_messages(intent, message.get("text") or "", settings)
         except Exception:
             logger.exception("action_answer failed for intent %s", intent)
             dispatcher.utter_message(text=_text(APOLOGY, settings))
             return []
-        for text in messages[:-1]:
+        for text in answer.messages[:-1]:
             dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text=messages[-1], buttons=buttons)
-        return []
+        # Rating buttons only where the answer offers nothing else (the check, feedback).
+        rating_buttons = RATE_BUTTONS if answer.entry_key and not answer.buttons else []
+        dispatcher.utter_message(text=answer.messages[-1], buttons=answer.buttons or rating_buttons)
+        facts = {"intent": intent, "confidence": confidence, "entry_key": answer.entry_key}
+        if answer.entry_key is None:
+            record(tracker, settings, "no_match", **facts)
+        elif confidence is not None and confidence < settings.queue_min_confidence:
+            record(tracker, settings, "low_confidence", **facts)
+        return [SlotSet(ANSWERED_ENTRY, answer.entry_key)]
 
 
 class ActionGreet(Action):
@@ -183,6 +269,8 @@ class ActionAskAffirmation(Action):
             {"title": "Không phải các ý trên", "payload": "/out_of_scope"},
         ]
         dispatcher.utter_message(text="Có phải bạn muốn hỏi về:", buttons=buttons)
+        intent, confidence = closest_intent(message)
+        record(tracker, get_settings(), "did_you_mean", intent=intent, confidence=confidence)
         return []
 
 
@@ -195,5 +283,61 @@ class ActionDefaultFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=_text(NOT_UNDERSTOOD, get_settings()))
+        settings = get_settings()
+        dispatcher.utter_message(text=_text(NOT_UNDERSTOOD, settings))
+        intent, confidence = closest_intent(tracker.latest_message or {})
+        record(tracker, settings, "fallback", intent=intent, confidence=confidence)
         return [UserUtteranceReverted()]
+
+
+RATED_HELPFUL = "Cảm ơn bạn đã cho biết. Nếu còn điều gì chưa rõ, bạn cứ hỏi tiếp."
+RATED_UNHELPFUL = (
+    "Cảm ơn bạn. Tôi đã ghi lại câu hỏi này (số điện thoại, số giấy tờ được che đi) để cán bộ "
+    "xem và bổ sung câu trả lời. Bạn có thể hỏi lại bằng cách khác, hoặc liên hệ {department} "
+    "qua {contact}."
+)
+
+
+def rated_question(tracker: Tracker) -> dict[str, Any]:
+    """The parse of the family's last message that was not a rating (the question answered)."""
+    for event in reversed(tracker.events):
+        parse = event.get("parse_data") or {}
+        if event.get("event") == "user" and (parse.get("intent") or {}).get("name") != RATE:
+            return {"text": event.get("text") or "", **parse}
+    return {}
+
+
+class ActionRateAnswer(Action):
+    """Stores a "useful / not useful" on the last answer; a not-useful one joins the queue."""
+
+    def name(self) -> str:
+        return "action_rate_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        settings = get_settings()
+        rating = next(tracker.get_latest_entity_values("rating"), None)
+        entry_key = tracker.get_slot(ANSWERED_ENTRY)
+        if not entry_key:
+            dispatcher.utter_message(text=NOT_RATED)
+            return []
+        if rating not in ("helpful", "unhelpful"):  # typed, not a button: offer the buttons
+            dispatcher.utter_message(text=RATE_PROMPT, buttons=RATE_BUTTONS)
+            return []
+        rate(tracker, settings, rating, str(entry_key))
+        if rating == "unhelpful":
+            question = rated_question(tracker)
+            intent = question.get("intent") or {}
+            record(
+                tracker,
+                settings,
+                "unhelpful",
+                message=question,
+                intent=intent.get("name"),
+                confidence=intent.get("confidence"),
+                entry_key=str(entry_key),
+            )
+        reply = RATED_HELPFUL if rating == "helpful" else _text(RATED_UNHELPFUL, settings)
+        dispatcher.utter_message(text=reply)
+        return [SlotSet(ANSWERED_ENTRY, None)]

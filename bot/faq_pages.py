@@ -41,6 +41,7 @@ from knowledge.faq import (
     versions,
 )
 from knowledge.models import Entry
+from knowledge.queue import rating_counts
 
 EDITORS = ("editor",)
 FIELDS = ("key", "topic", "title", "round", "verified", "questions", "answer", "citations")
@@ -109,6 +110,7 @@ def _edit_page(
         "can_edit": visit.user is not None and visit.user.role in EDITORS,
         "done": request.query_params.get("done"),
         "checked_by": last_checked_by(visit.db, entry) if entry else None,
+        "rating": rating_counts(visit.db).get(entry.key) if entry else None,
         "max_chars": visit.app.settings.answer_max_chars,
         **_choices(),
     }
@@ -136,6 +138,7 @@ async def entry_list(request: Request, visit: Visit) -> Response:
         "filters": {"topic": topic or "", "status": status or "", "recheck": recheck},
         "text": q.get("q") or "",
         "can_edit": visit.user is not None and visit.user.role in EDITORS,
+        "ratings": rating_counts(visit.db),
         **_choices(),
     }
     return render(request, visit, "staff/faq_list.html", context)
@@ -143,6 +146,7 @@ async def entry_list(request: Request, visit: Visit) -> Response:
 
 async def new_entry_page(request: Request, visit: Visit) -> Response:
     form = dict.fromkeys(FIELDS, "") | {"round": "law", "topic": request.query_params.get("topic")}
+    form["questions"] = request.query_params.get("questions")  # from the queue page
     return _edit_page(request, visit, None, {k: v or "" for k, v in form.items()})
 
 

@@ -29,6 +29,7 @@ from bot.auth import (
 )
 from bot.faq_pages import faq_routes
 from bot.feedback_pages import feedback_routes
+from bot.queue_pages import queue_routes
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.models import StaffUser
 from knowledge.staff import (
@@ -76,6 +77,13 @@ SECTIONS = [
         "/feedback",
         ("reviewer", "admin"),
         "Lọc, mở, giao việc, đổi trạng thái, trả lời; xuất Excel/CSV; báo cáo định kỳ.",
+    ),
+    Section(
+        "Câu hỏi chưa trả lời được",
+        "/queue",
+        ("editor",),
+        "Câu gia đình hỏi mà trợ lý chưa trả lời tốt, gộp theo nhóm: thêm vào mục hỏi đáp, "
+        "tạo mục mới, lưu làm câu huấn luyện hoặc bỏ qua.",
     ),
     Section("Tài khoản", "/users", ("admin",), "Tạo tài khoản, đổi vai trò, khóa tài khoản."),
     Section("Nhật ký thao tác", "/audit", ("admin",), "Ai đã làm gì, lúc nào."),
@@ -210,6 +218,7 @@ def staff_mount(settings: Settings) -> Mount:
     """The whole staff web app under /staff, with its own session cookie."""
     app = staff_app(settings)
     routes = staff_routes(app) + faq_routes(app)
+    routes += queue_routes(app)
     routes += feedback_routes(app)
     return Mount(PREFIX, routes=routes, middleware=staff_middleware(settings))
 

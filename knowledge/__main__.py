@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from knowledge.content import ContentError, read_entries, read_rounds, sync
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.privacy import command as privacy_command
+from knowledge.queue import TRAINING_FILE, export_command
 from settings import get_settings
 
 
@@ -34,9 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     forget.add_argument("sender_id", help="the conversation id, e.g. zalo:123 or web:abc")
     sub.add_parser("retention", help="clear old contact details and purge old conversations")
     sub.add_parser("drain-spool", help="store the feedback waiting in the local spool")
+    export = sub.add_parser(
+        "export-training", help="write the staff's training examples to nlu_data/from_staff.yml"
+    )
+    export.add_argument("--output", type=Path, default=TRAINING_FILE, help="another file")
     args = parser.parse_args(argv)
     if args.command == "load":
         return load(get_settings().database_url)
+    if args.command == "export-training":
+        return export_command(get_settings().database_url, args.output)
     if args.command in ("forget", "retention", "drain-spool"):
         return privacy_command(get_settings(), args.command, getattr(args, "sender_id", None))
     return 2

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -249,3 +250,57 @@ class UndeliveredReply(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# --- Unanswered questions and ratings ----------------------------------------------------------
+
+
+class QueuedQuestion(Base):
+    """A family's message the assistant could not answer well, masked, waiting for staff."""
+
+    __tablename__ = "queue_question"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    # Salted hash of the sender id (never the id itself): counts families, forgets one.
+    family: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The message with phone, ID-card numbers and e-mails masked.
+    text: Mapped[str] = mapped_column(Text)
+    # fallback, did_you_mean, low_confidence, no_match or unhelpful
+    reason: Mapped[str] = mapped_column(String(20), index=True)
+    intent: Mapped[str | None] = mapped_column(String(60), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entry_key: Mapped[str | None] = mapped_column(String(100))
+    # The entry's saved version when shown; None while it is as loaded from the YAML.
+    entry_version: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(String(200))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnswerRating(Base):
+    """A family's "useful / not useful" on one answer from the knowledge base."""
+
+    __tablename__ = "answer_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    channel: Mapped[str] = mapped_column(String(20))
+    family: Mapped[str | None] = mapped_column(String(32), index=True)
+    entry_key: Mapped[str] = mapped_column(String(100), index=True)
+    entry_version: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[str] = mapped_column(String(10))  # helpful or unhelpful
+
+
+class StaffTrainingExample(Base):
+    """A question staff rewrote without personal data and marked as an example of an intent."""
+
+    __tablename__ = "queue_training_example"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    intent: Mapped[str] = mapped_column(String(60), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

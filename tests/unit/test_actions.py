@@ -8,15 +8,19 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.actions import (
+    RATE_BUTTONS,
     ActionAnswer,
     ActionAskAffirmation,
     ActionDefaultFallback,
     ActionGreet,
     ActionHuman,
 )
+from knowledge.models import QueuedQuestion
+from settings import get_settings
 
 
 def tracker(
@@ -24,14 +28,20 @@ def tracker(
     intent: str,
     entities: list[dict[str, Any]] | None = None,
     ranking: list[dict[str, Any]] | None = None,
+    *,
+    confidence: float = 0.9,
+    sender: str = "test-sender",
+    original: str | None = None,
 ) -> Tracker:
     message = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
+        "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "intent_ranking": ranking or [],
     }
-    return Tracker("test-sender", {}, message, [], False, None, {}, "action_listen")
+    if original is not None:
+        message["text_original"] = original
+    return Tracker(sender, {}, message, [], False, None, {}, "action_listen")
 
 
 @pytest.fixture
@@ -124,7 +134,7 @@ def test_a_case_told_with_another_question_is_offered_the_check_too(env: None) -
         {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
     ]
     general, _ = run(ActionAnswer(), tracker("ai không được đặc xá", "ask_exclusions"))
-    assert not general[-1].get("buttons")
+    assert general[-1]["buttons"] == RATE_BUTTONS  # no check offered: only the rating
 
 
 def test_did_you_mean_offers_the_check_for_a_case(env: None) -> None:
@@ -157,3 +167,108 @@ def test_final_fallback_reverts_and_points_to_a_person(env: None) -> None:
     messages, events = run(ActionDefaultFallback(), tracker("??", "nlu_fallback"))
     assert "gọi số đã cấu hình" in messages[0]["text"]
     assert events == [UserUtteranceReverted()]
+
+
+# --- Recording for the staff's queue of unanswered questions -----------------------------------
+
+
+def queued(maker: sessionmaker[Session]) -> list[QueuedQuestion]:
+    with maker() as session:
+        return list(session.scalars(select(QueuedQuestion).order_by(QueuedQuestion.id)))
+
+
+def test_a_question_no_entry_matches_is_queued_masked_without_the_sender(
+    env: None, loaded: sessionmaker[Session]
+) -> None:
+    text = "mai trời có mưa không, 0912 345 678"
+    messages, _ = run(
+        ActionAnswer(), tracker(text, "out_of_scope", sender="zalo:84912345678", confidence=0.95)
+    )
+    assert "ngoài phạm vi" in texts(messages)
+    [question] = queued(loaded)
+    assert (question.reason, question.channel, question.intent) == (
+        "no_match",
+        "zalo",
+        "out_of_scope",
+    )
+    assert question.confidence == pytest.approx(0.95)
+    assert question.text == "mai trời có mưa không, 09******78"
+    assert question.entry_key is None and question.status == "open"
+    assert question.family and "84912345678" not in question.family
+    assert len(question.family) == 32
+
+
+def test_a_confident_answer_is_not_queued_and_a_doubtful_one_is_with_its_entry(
+    env: None, loaded: sessionmaker[Session]
+) -> None:
+    run(ActionAnswer(), tracker("điều kiện đặc xá là gì", "ask_conditions", confidence=0.92))
+    assert queued(loaded) == []
+    run(
+        ActionAnswer(),
+        tracker("xét thế nào ạ", "ask_procedure", confidence=0.5, sender="web:abc"),
+    )
+    [question] = queued(loaded)
+    assert (question.reason, question.channel, question.intent) == (
+        "low_confidence",
+        "web",
+        "ask_procedure",
+    )
+    assert question.entry_key and question.entry_key.startswith("procedure")
+    assert question.entry_version is None  # as loaded from the YAML: no staff version yet
+
+
+def test_the_family_s_own_words_are_recorded_not_the_normalised_text(
+    env: None, loaded: sessionmaker[Session]
+) -> None:
+    run(
+        ActionAnswer(),
+        tracker("xét như thế nào", "ask_procedure", confidence=0.3, original="xet ntn  vay"),
+    )
+    assert [q.text for q in queued(loaded)] == ["xet ntn vay"]
+
+
+def test_the_threshold_is_a_setting(
+    env: None, loaded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMNESTY_QUEUE_MIN_CONFIDENCE", "0.95")
+    get_settings.cache_clear()
+    run(ActionAnswer(), tracker("điều kiện đặc xá là gì", "ask_conditions", confidence=0.92))
+    assert [q.reason for q in queued(loaded)] == ["low_confidence"]
+
+
+def test_did_you_mean_and_the_final_fallback_are_queued(
+    env: None, loaded: sessionmaker[Session]
+) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 1.0},
+        {"name": "ask_conditions", "confidence": 0.41},
+    ]
+    nlu = tracker("xét thế nào", "nlu_fallback", ranking=ranking, sender="telegram:5")
+    run(ActionAskAffirmation(), nlu)
+    run(ActionDefaultFallback(), tracker("CCCD 001234567890 thì sao", "nlu_fallback"))
+    first, second = queued(loaded)
+    assert (first.reason, first.channel, first.intent) == (
+        "did_you_mean",
+        "telegram",
+        "ask_conditions",
+    )
+    assert first.confidence == pytest.approx(0.41)
+    assert (second.reason, second.channel, second.intent) == ("fallback", "rest", None)
+    assert second.text == "CCCD *********890 thì sao"
+
+
+def test_a_button_payload_is_not_queued(env: None, loaded: sessionmaker[Session]) -> None:
+    run(ActionDefaultFallback(), tracker("/out_of_scope", "out_of_scope"))
+    assert queued(loaded) == []
+
+
+def test_a_database_error_while_recording_still_sends_the_answer(
+    env: None, loaded: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    with loaded.begin() as session:
+        QueuedQuestion.__table__.drop(session.connection())
+    messages, _ = run(ActionAnswer(), tracker("mai trời có mưa không", "out_of_scope"))
+    assert "ngoài phạm vi" in texts(messages)
+    fallback, events = run(ActionDefaultFallback(), tracker("??", "nlu_fallback"))
+    assert "gọi số đã cấu hình" in fallback[0]["text"] and events == [UserUtteranceReverted()]
+    assert "could not queue" in caplog.text
