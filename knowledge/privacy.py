@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from knowledge import queue
 from knowledge.channels import forget_sender
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.feedback import FINAL_STATUSES
@@ -164,6 +165,7 @@ class Forgotten:
     spooled: int
     tracker_events: int
     channel_rows: int = 0  # deliveries, messages kept while Rasa was down, undelivered replies
+    queued: int = 0  # unanswered questions and ratings in the staff's queue
 
 
 def forget_everywhere(settings: Settings, sender_id: str) -> Forgotten:
@@ -174,9 +176,11 @@ def forget_everywhere(settings: Settings, sender_id: str) -> Forgotten:
     with session_factory(settings.database_url).begin() as session:
         items = forget_family(session, sender_id)
         channel_rows = forget_sender(session, sender_id)
+        family = queue.family_key(queue.family_salt(settings.var_dir), sender_id)
+        queued = queue.forget_family(session, family)
     spooled = Spool(spool_directory(settings)).forget(sender_id)
     events = forget_conversation(settings.tracker_url, sender_id)
-    return Forgotten(items, spooled, events, channel_rows)
+    return Forgotten(items, spooled, events, channel_rows, queued)
 
 
 def retention_everywhere(settings: Settings, now: dt.datetime) -> tuple[int, int]:
@@ -185,6 +189,7 @@ def retention_everywhere(settings: Settings, now: dt.datetime) -> tuple[int, int
     create_schema(engine_for(settings.database_url))
     with session_factory(settings.database_url).begin() as session:
         items = apply_retention(session, now, days)
+        queue.delete_older_than(session, now - dt.timedelta(days=days))
     events = purge_conversations(settings.tracker_url, now - dt.timedelta(days=days))
     return items, events
 

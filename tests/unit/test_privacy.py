@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import queue
 from knowledge.__main__ import main
 from knowledge.db import engine_for
 from knowledge.feedback import FeedbackDraft, change_status, record
-from knowledge.models import FeedbackEvent, FeedbackItem
+from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
 from knowledge.privacy import (
     apply_retention,
     forget_conversation,
@@ -306,3 +307,24 @@ def test_retention_everywhere_uses_the_setting(
     )
     assert retention_everywhere(settings, NOW) == (1, 1)
     engine_for(db_url).dispose()
+
+
+def test_forget_everywhere_covers_the_staff_queue(
+    db_url: str, session_maker: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings = from_env({"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url})
+    salt = queue.family_salt(settings.var_dir)
+    with session_maker.begin() as session:
+        for sender in ("zalo:1", "zalo:2"):
+            queue.record_question(
+                session,
+                text="mai trời có mưa không",
+                reason="fallback",
+                channel="zalo",
+                family=queue.family_key(salt, sender),
+            )
+    done = forget_everywhere(settings, "zalo:1")
+    assert done.queued == 1
+    with session_maker() as session:
+        left = session.scalars(select(QueuedQuestion.family)).all()
+    assert left == [queue.family_key(salt, "zalo:2")]
