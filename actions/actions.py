@@ -179,7 +179,7 @@ def answer_messages(intent: str, text: str, settings: Settings) -> Answer:
             case_specific=case,
         )
     buttons: Buttons = []
-    if has_case_facts and intent != "give_feedback":
+    if has_case_facts:  # also when a case reads as a complaint: the family may want both
         messages.append(CASE_HINT if topic == "ask_conditions" else CHECK_OFFER)
         buttons.append(CHECK_BUTTON)
     if intent == "give_feedback" or wants_to_send(text):

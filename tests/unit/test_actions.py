@@ -272,3 +272,12 @@ def test_a_database_error_while_recording_still_sends_the_answer(
     fallback, events = run(ActionDefaultFallback(), tracker("??", "nlu_fallback"))
     assert "gọi số đã cấu hình" in fallback[0]["text"] and events == [UserUtteranceReverted()]
     assert "could not queue" in caplog.text
+
+
+def test_a_case_told_as_a_complaint_is_offered_both_the_check_and_sending(env: None) -> None:
+    messages, _ = run(
+        ActionAnswer(),
+        tracker("chồng em bị 9 năm, đã ở 4 năm mà không có tên trong danh sách", "give_feedback"),
+    )
+    payloads = [b["payload"] for b in messages[-1]["buttons"]]
+    assert payloads == ["/check_eligibility", '/give_feedback{"feedback_send":"yes"}']
