@@ -6,12 +6,10 @@ queue by an editor, rewritten and added to an entry; asked again, it gets that e
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from knowledge.answers import render
@@ -21,8 +19,6 @@ from knowledge.queries import entry_by_key
 from knowledge.staff import create_user
 from tests.e2e.conftest import Assistant, joined
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PASSWORD = "mật-khẩu-thử-nghiệm-2"
 # Nothing in the knowledge base answers this; the date makes a copy of it refused.
 QUESTION = "mai 12/12 trời có mưa không"
@@ -37,23 +33,6 @@ def staff_url(assistant: Assistant) -> str:
     with session_factory(assistant.settings.database_url).begin() as db:
         create_user(db, "hangdoi", PASSWORD, "editor")
     return f"http://{assistant.settings.host}:{assistant.settings.web_port}/staff"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it as root)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone screen
-    yield context.new_page()
-    context.close()
 
 
 def entry_reply(assistant: Assistant) -> str:
