@@ -73,6 +73,9 @@ class Settings:
     report_open_days: int = 7
     # Unanswered-questions queue: answers below this intent confidence are recorded.
     queue_min_confidence: float = 0.6
+    # Scale-out: one Redis for Rasa's lock store and the gateway's shared state (rate limits,
+    # buttons offered, per-sender order). None = embedded default (in-process memory).
+    redis_url: str | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -145,6 +148,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         zalo_reply_window_days=_int(env, "AMNESTY_ZALO_REPLY_WINDOW_DAYS", 7),
         report_open_days=_int(env, "AMNESTY_REPORT_OPEN_DAYS", 7),
         queue_min_confidence=_float(env, "AMNESTY_QUEUE_MIN_CONFIDENCE", 0.6),
+        redis_url=env.get("AMNESTY_REDIS_URL") or None,
     )
 
 

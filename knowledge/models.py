@@ -304,3 +304,28 @@ class StaffTrainingExample(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+# --- Retraining from the staff app ----------------------------------------------------------
+
+
+class TrainingRun(Base):
+    """One retraining: who asked, the held-out accuracy per split, and whether it was deployed."""
+
+    __tablename__ = "training_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # running, deployed (passed every floor and swapped in), rejected (a split under its
+    # floor, the served model kept) or failed (training or evaluation did not finish).
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    # Fingerprint of the repository's training inputs the run started from.
+    base_fingerprint: Mapped[str] = mapped_column(String(20))
+    staff_examples: Mapped[int] = mapped_column(Integer, default=0)
+    # {split: accuracy} on the held-out set, and the floors it was held to.
+    accuracy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    floors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model_path: Mapped[str | None] = mapped_column(String(500))
+    message: Mapped[str | None] = mapped_column(Text)
