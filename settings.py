@@ -76,10 +76,24 @@ class Settings:
     # Scale-out: one Redis for Rasa's lock store and the gateway's shared state (rate limits,
     # buttons offered, per-sender order). None = embedded default (in-process memory).
     redis_url: str | None = None
+    # Where the gateway sends messages, tried in turn (a load balancer, or the replicas), and
+    # every Rasa server a retrained model is loaded into; both default to the local server.
+    message_rasa_urls: tuple[str, ...] = ()
+    replica_rasa_urls: tuple[str, ...] = ()
 
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Where the gateway sends a message (the next one when a server fails)."""
+        return self.message_rasa_urls or (self.rasa_url,)
+
+    @property
+    def rasa_replicas(self) -> tuple[str, ...]:
+        """Every Rasa server that must load a new model."""
+        return self.replica_rasa_urls or (self.rasa_url,)
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -96,6 +110,14 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a number such as 0.6, not {raw!r}") from None
+
+
+def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:
+    urls = tuple(u.strip().rstrip("/") for u in env.get(name, "").split(",") if u.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SystemExit(f"{name}: comma-separated http:// URLs, not {url!r}")
+    return urls
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -149,6 +171,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         report_open_days=_int(env, "AMNESTY_REPORT_OPEN_DAYS", 7),
         queue_min_confidence=_float(env, "AMNESTY_QUEUE_MIN_CONFIDENCE", 0.6),
         redis_url=env.get("AMNESTY_REDIS_URL") or None,
+        message_rasa_urls=_urls(env, "AMNESTY_RASA_URLS"),
+        replica_rasa_urls=_urls(env, "AMNESTY_RASA_REPLICAS"),
     )
 
 
