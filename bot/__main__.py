@@ -16,7 +16,12 @@ def run(open_browser: bool) -> int:
     settings = get_settings()
     if load(settings.database_url) != 0:
         return 1
-    model = ensure_model()
+    from bot.retraining import current_model
+
+    trained = ensure_model()
+    model = current_model(settings, trained)
+    if model != trained:
+        print(f"Serving {model.name}, which retraining from the staff app deployed.")
     stack = Stack(settings, model)
     print("Starting the action server, the Rasa server and the web chat (about 30 s)...")
     try:
@@ -45,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--no-browser", action="store_true")
     sub.add_parser("train", help="build the training data and train if it changed")
     sub.add_parser("web", help="serve the web chat gateway (started by 'run')")
+    sub.add_parser(
+        "retrain",
+        help="train with the staff's examples, check on the held-out set, swap in if it passes",
+    )
     create_user = sub.add_parser("create-user", help="create a staff web app account")
     create_user.add_argument("name")
     create_user.add_argument("--role", required=True, choices=["editor", "reviewer", "admin"])
@@ -58,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         print(ensure_model())
         return 0
+    if args.command == "retrain":
+        from bot.retraining import retrain_command
+
+        return retrain_command(get_settings())
     if args.command == "create-user":
         from bot.staff import create_user_command
 

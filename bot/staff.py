@@ -30,6 +30,7 @@ from bot.auth import (
 from bot.faq_pages import faq_routes
 from bot.feedback_pages import feedback_routes
 from bot.queue_pages import queue_routes
+from bot.training_pages import training_routes
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.models import StaffUser
 from knowledge.staff import (
@@ -84,6 +85,13 @@ SECTIONS = [
         ("editor",),
         "Câu gia đình hỏi mà trợ lý chưa trả lời tốt, gộp theo nhóm: thêm vào mục hỏi đáp, "
         "tạo mục mới, lưu làm câu huấn luyện hoặc bỏ qua.",
+    ),
+    Section(
+        "Huấn luyện lại mô hình",
+        "/training",
+        ("editor", "admin"),
+        "Huấn luyện lại với các câu huấn luyện đã lưu, kiểm tra trên bộ câu kiểm tra, chỉ dùng "
+        "mô hình mới khi đạt ngưỡng.",
     ),
     Section("Tài khoản", "/users", ("admin",), "Tạo tài khoản, đổi vai trò, khóa tài khoản."),
     Section("Nhật ký thao tác", "/audit", ("admin",), "Ai đã làm gì, lúc nào."),
@@ -220,6 +228,7 @@ def staff_mount(settings: Settings) -> Mount:
     routes = staff_routes(app) + faq_routes(app)
     routes += queue_routes(app)
     routes += feedback_routes(app)
+    routes += training_routes(app)
     return Mount(PREFIX, routes=routes, middleware=staff_middleware(settings))
 
 

@@ -12,12 +12,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     event,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -329,3 +331,14 @@ class TrainingRun(Base):
     floors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     model_path: Mapped[str | None] = mapped_column(String(500))
     message: Mapped[str | None] = mapped_column(Text)
+
+    # At most one run at a time, even with several gateway replicas starting one at once.
+    __table_args__ = (
+        Index(
+            "ix_training_run_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )

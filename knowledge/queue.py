@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -449,14 +449,19 @@ def dismiss(session: Session, questions: Sequence[QueuedQuestion], *, actor: str
 # --- Export of the training examples (python -m knowledge export-training) ----------------------
 
 
-def training_yaml(session: Session) -> str:
-    """The staff's training examples as a Rasa NLU file; QueueError if a text has two intents."""
+def training_yaml(session: Session, skip: Callable[[str], bool] | None = None) -> str:
+    """The staff's training examples as a Rasa NLU file; QueueError if a text has two intents.
+
+    ``skip`` leaves out the texts it is true for (retraining leaves out held-out questions).
+    """
     stmt = select(StaffTrainingExample).order_by(
         StaffTrainingExample.intent, StaffTrainingExample.id
     )
     by_intent: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
     for example in session.scalars(stmt):
+        if skip is not None and skip(example.text):
+            continue
         text = yaml_scalar(example.text)
         key = " ".join(_word_sequence(text)) or text
         if key in owner:
