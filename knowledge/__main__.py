@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from knowledge import backup
 from knowledge.content import ContentError, read_entries, read_rounds, sync
 from knowledge.db import create_schema, engine_for, session_factory
+from knowledge.migrations import migrate_command
 from knowledge.privacy import command as privacy_command
 from knowledge.queue import TRAINING_FILE, export_command
 from settings import get_settings
@@ -40,7 +42,22 @@ def main(argv: list[str] | None = None) -> int:
         "export-training", help="write the staff's training examples to nlu_data/from_staff.yml"
     )
     export.add_argument("--output", type=Path, default=TRAINING_FILE, help="another file")
+    # --- schema migrations and backups (docs/operations.md)
+    migrate = sub.add_parser("migrate", help="bring the database to the newest schema revision")
+    migrate.add_argument("--status", action="store_true", help="only compare (exit 1: behind)")
+    for name, what in (("backup", "write a backup to FILE"), ("restore", "restore from FILE")):
+        step = sub.add_parser(name, help=f"{what} (our database, or Rasa's with --tracker)")
+        step.add_argument("file", type=Path, metavar="FILE")
+        step.add_argument("--tracker", action="store_true", help="Rasa's tracker database")
+        step.add_argument("--force", action="store_true", help="overwrite what is there")
+    # --- end of migrations and backups
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return migrate_command(get_settings().database_url, only_status=args.status)
+    if args.command in ("backup", "restore"):
+        return backup.command(
+            get_settings(), args.command, args.file, tracker=args.tracker, force=args.force
+        )
     if args.command == "load":
         return load(get_settings().database_url)
     if args.command == "export-training":

@@ -9,8 +9,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.models import Base
-
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite, creates the folder and turns on WAL."""
@@ -34,8 +32,11 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the knowledge-base tables that do not exist yet."""
-    Base.metadata.create_all(engine)
+    """Bring the database to the newest migration (knowledge/migrations), whatever it holds:
+    nothing, tables made by create_all before migrations, or an older revision."""
+    from knowledge.migrations import upgrade  # Alembic is only imported by what migrates
+
+    upgrade(engine)
 
 
 @lru_cache(maxsize=4)

@@ -58,3 +58,9 @@ make_env() {  # name lock-file
 make_env .venv-rasa requirements/rasa.lock
 make_env .venv-app requirements/app.lock
 say "Both environments are ready"
+
+# --- database schema: bring the configured database (AMNESTY_DATABASE_URL) to the newest
+# migration (docs/operations.md). Not fatal: every process also migrates when it starts.
+if [ -x .venv-app/bin/python ]; then
+  .venv-app/bin/python -m knowledge migrate || say "The database was not migrated (see above)"
+fi
