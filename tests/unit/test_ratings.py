@@ -20,8 +20,8 @@ from knowledge.db import session_factory
 from knowledge.faq import update_entry
 from knowledge.models import AnswerRating, QueuedQuestion
 from knowledge.queries import entry_by_key
-from knowledge.queue import record_rating
-from settings import Settings, from_env
+from knowledge.queue import family_key, family_salt, record_rating
+from settings import Settings, from_env, get_settings
 from tests.unit.test_staff_app import add_account, login
 
 KEY = "fees_free_of_charge"
@@ -75,7 +75,9 @@ def test_helpful_is_counted_and_not_queued(env: sessionmaker[Session]) -> None:
     assert "Cảm ơn" in rate(rating_tracker("helpful"))
     ratings, questions = stored(env)
     assert [(r.entry_key, r.rating, r.channel) for r in ratings] == [(KEY, "helpful", "zalo")]
-    assert ratings[0].family and "42" not in ratings[0].family
+    # The family is kept as the install's salted hash of its sender id, never the id.
+    salt = family_salt(get_settings().var_dir)
+    assert ratings[0].family == family_key(salt, "zalo:42") != family_key(b"other", "zalo:42")
     assert questions == []
 
 
