@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
@@ -29,11 +30,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot.shared_state import KEY_PREFIX, login_storage
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.models import StaffUser
 from knowledge.staff import ROLE_LABELS, audit
 from settings import Settings
 
+logger = logging.getLogger(__name__)
 PREFIX = "/staff"
 COOKIE = "amnesty_staff"
 CSRF_FIELD = "csrf"
@@ -82,26 +85,43 @@ def session_secret(settings: Settings) -> str:
 
 
 class LoginLimiter:
-    """Counts failed logins per username and per client address (moving window, in memory)."""
+    """Counts failed logins per username and per client address (moving window).
 
-    def __init__(self, rate: str) -> None:
+    In memory, or in Redis (``storage``) so that every gateway replica sees the same counts;
+    when Redis fails, this process counts alone until it is back (logged).
+    """
+
+    def __init__(self, rate: str, storage: Storage | None = None) -> None:
         try:
             self.item: RateLimitItem = parse(rate)
         except ValueError:
             raise SystemExit(
                 f"AMNESTY_LOGIN_RATE must look like '5/minute' or '20/hour', not {rate!r}"
             ) from None
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(storage) if storage is not None else self.local
 
     def blocked(self, username: str, address: str) -> bool:
+        try:
+            return self._blocked(self.limiter, username, address)
+        except Exception:
+            logger.exception("Shared login limiter unavailable; counting in this process")
+            return self._blocked(self.local, username, address)
+
+    def _blocked(self, limiter: MovingWindowRateLimiter, username: str, address: str) -> bool:
         return not (
-            self.limiter.test(self.item, "user", username)
-            and self.limiter.test(self.item, "addr", address)
+            limiter.test(self.item, "user", username) and limiter.test(self.item, "addr", address)
         )
 
     def failed(self, username: str, address: str) -> None:
-        self.limiter.hit(self.item, "user", username)
-        self.limiter.hit(self.item, "addr", address)
+        self.local.hit(self.item, "user", username)
+        self.local.hit(self.item, "addr", address)
+        if self.limiter is not self.local:
+            try:
+                self.limiter.hit(self.item, "user", username)
+                self.limiter.hit(self.item, "addr", address)
+            except Exception:
+                logger.exception("Shared login limiter unavailable; counted in this process")
 
 
 @dataclass
@@ -113,12 +133,11 @@ class StaffApp:
     limiter: LoginLimiter
 
 
-def staff_app(settings: Settings) -> StaffApp:
+def staff_app(settings: Settings, shared_prefix: str = KEY_PREFIX) -> StaffApp:
     """Create the tables if needed and the shared state of the staff pages."""
     create_schema(engine_for(settings.database_url))
-    return StaffApp(
-        settings, session_factory(settings.database_url), LoginLimiter(settings.login_rate)
-    )
+    limiter = LoginLimiter(settings.login_rate, login_storage(settings, shared_prefix))
+    return StaffApp(settings, session_factory(settings.database_url), limiter)
 
 
 def staff_middleware(settings: Settings) -> list[Middleware]:

@@ -3,24 +3,25 @@
 Each channel turns its update into an :class:`Incoming` and renders the replies. Here: retries
 recognised (durably, by delivery key), the per-sender rate limit, which button payloads may
 become intents, and the "busy, your message was kept" path with its background resender.
+
+Across gateway replicas: deliveries seen and kept messages are in the database (a kept message
+is claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL while it is resent), rate limits,
+buttons and the per-sender order in :mod:`bot.shared_state` (Redis when configured).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakValueDictionary
 
 from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa_client import RasaClient, RasaUnavailable, Reply, as_typed_text
+from bot.shared_state import MAX_BUTTONS, SharedState
 from knowledge import channels as state
 from settings import Settings
 
@@ -35,8 +36,7 @@ BUSY_KEPT = (
     "sẽ trả lời ngay khi hệ thống hoạt động trở lại."
 )
 GREET = "/greet"
-MAX_SENDERS = 10_000  # senders whose offered buttons are remembered (least recent forgotten)
-MAX_BUTTONS = 60  # buttons remembered per sender
+__all__ = ["BUSY_KEPT", "MAX_BUTTONS", "RATE_LIMITED", "Inbox", "Incoming"]
 
 Deliver = Callable[[str, list[Reply]], Awaitable[None]]
 
@@ -64,47 +64,35 @@ class Inbox:
     """Sends incoming messages to Rasa and keeps them when it cannot answer."""
 
     def __init__(
-        self, settings: Settings, rasa: RasaClient, sessions: sessionmaker[Session]
+        self,
+        settings: Settings,
+        rasa: RasaClient,
+        sessions: sessionmaker[Session],
+        shared: SharedState | None = None,
     ) -> None:
         self.settings = settings
         self.rasa = rasa
         self.sessions = sessions
+        self.shared = shared or SharedState.from_settings(settings)
         self.deliverers: dict[str, Deliver] = {}
         self._rate = parse(settings.channel_rate)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-        self._offers: OrderedDict[str, OrderedDict[int, dict[str, str]]] = OrderedDict()
-        self._next_button = 0
 
     # --- Buttons: only what the assistant offered a sender becomes an intent ----------------
 
-    def offer(self, sender: str, buttons: list[dict[str, str]]) -> list[int]:
+    async def offer(self, sender: str, buttons: list[dict[str, str]]) -> list[int]:
         """Remember buttons shown to ``sender``; returns a short id for each."""
-        offers = self._offers.setdefault(sender, OrderedDict())
-        self._offers.move_to_end(sender)
-        ids = []
-        for button in buttons:
-            self._next_button += 1
-            offers[self._next_button] = button
-            ids.append(self._next_button)
-        while len(offers) > MAX_BUTTONS:
-            offers.popitem(last=False)
-        while len(self._offers) > MAX_SENDERS:
-            self._offers.popitem(last=False)
-        return ids
+        return await self.shared.offer(sender, buttons)
 
-    def offered_button(self, sender: str, button_id: int) -> dict[str, str] | None:
-        return self._offers.get(sender, {}).get(button_id)
+    async def offered_button(self, sender: str, button_id: int) -> dict[str, str] | None:
+        return await self.shared.button(sender, button_id)
 
-    def _is_offered_payload(self, sender: str, text: str) -> bool:
-        return any(b.get("payload") == text for b in self._offers.get(sender, {}).values())
-
-    def to_rasa(self, message: Incoming) -> str:
+    async def to_rasa(self, message: Incoming) -> str:
         """What Rasa receives: a trusted payload as is, anything typed as text."""
         if message.payload is not None:
             return message.payload
-        if self._is_offered_payload(message.sender, message.text.strip()):
-            return message.text.strip()
+        typed = message.text.strip()
+        if typed.startswith("/") and typed in await self.shared.payloads(message.sender):
+            return typed
         return as_typed_text(message.text)
 
     # --- Handling ----------------------------------------------------------------------------
@@ -119,19 +107,19 @@ class Inbox:
     async def record_undelivered(self, sender: str, text: str, error: str) -> None:
         await self._db(state.record_undelivered, sender=sender, text=text, error=error)
 
-    def forget(self, sender: str) -> None:
-        """Drop what this process remembers about ``sender`` (buttons offered)."""
-        self._offers.pop(sender, None)
+    async def forget(self, sender: str) -> None:
+        """Drop the buttons offered to ``sender`` (in Redis too when it is used)."""
+        await self.shared.forget(sender)
 
     async def handle(self, message: Incoming) -> list[Reply] | None:
         """The replies to ``message``; None when it is a retry of one already accepted."""
         if not await self.first_delivery(message.delivery_key, message.sender):
             return None
-        if not await self._limiter.hit(self._rate, message.sender):
+        if not await self.shared.hit(self._rate, message.sender):
             logger.info("Rate limit reached for one %s sender", channel_of(message.sender))
             return [Reply(RATE_LIMITED)]
-        text = self.to_rasa(message)
-        async with self._lock(message.sender):
+        text = await self.to_rasa(message)
+        async with self.shared.ordered(message.sender):
             if not await self._resend_for(message.sender):
                 return await self._keep(message.sender, text, message.delivery_key)
             try:
@@ -156,24 +144,40 @@ class Inbox:
         for sender in sorted(senders):
             if channel_of(sender) not in self.deliverers:
                 continue  # that channel is not running in this process
-            async with self._lock(sender):
+            async with self.shared.ordered(sender):
                 before = await self._db(state.count_kept, sender=sender)
                 finished = await self._resend_for(sender)
                 done += before - await self._db(state.count_kept, sender=sender)
-            if not finished:
+            if finished is False:  # Rasa is down: the other senders can wait too
                 break
         return done
 
-    async def _resend_for(self, sender: str) -> bool:
-        """Answer ``sender``'s kept messages in order; False if one could not be answered."""
-        for item in await self._db(state.kept_messages, sender=sender):
+    async def _resend_for(self, sender: str) -> bool | None:
+        """Answer ``sender``'s kept messages in order; False if one could not be answered,
+        None if another gateway replica is answering them now."""
+        while True:
+            item = await self._db(state.oldest_kept, sender=sender)
+            if item is None:
+                return True
             deliver = self.deliverers.get(channel_of(sender))
             if deliver is None:
                 return False
+            done = await self._resend_one(sender, item.id, deliver)
+            if not done:
+                return done
+
+    async def _resend_one(self, sender: str, kept_id: int, deliver: Deliver) -> bool | None:
+        """Resend one kept message while holding its row, so no other replica sends it too."""
+        session = self.sessions()
+        try:
+            item = await asyncio.to_thread(state.claim_kept, session, kept_id)
+            if item is None:
+                logger.info("A kept message is being answered elsewhere; leaving it")
+                return None
             try:
                 replies = await self._send(sender, item.message, item.delivery_key)
             except RasaUnavailable:
-                await self._db(state.note_attempt, item.id)
+                await asyncio.to_thread(_commit, session, state.note_attempt, kept_id)
                 return False
             try:
                 await deliver(sender, replies)
@@ -181,9 +185,11 @@ class Inbox:
                 # Kept for the next round; the delivery key lets actions spot the repeat.
                 logger.exception("Could not deliver the answer to a kept message")
                 return False
-            await self._db(state.drop_kept, item.id)
+            await asyncio.to_thread(_commit, session, state.drop_kept, kept_id)
             logger.info("Answered a kept message of one %s sender", channel_of(sender))
-        return True
+            return True
+        finally:
+            await asyncio.to_thread(session.close)
 
     async def run_resender(self) -> None:
         """Forever: every ``resend_interval`` seconds, try the kept messages again."""
@@ -196,14 +202,6 @@ class Inbox:
 
     # --- Plumbing -----------------------------------------------------------------------------
 
-    def _lock(self, sender: str) -> asyncio.Lock:
-        # One message per sender at a time, so a family's messages reach Rasa in order.
-        lock = self._locks.get(sender)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[sender] = lock
-        return lock
-
     async def _db(self, query: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one query in its own transaction, off the event loop."""
 
@@ -215,3 +213,8 @@ class Inbox:
                 return result
 
         return await asyncio.to_thread(run)
+
+
+def _commit(session: Session, query: Callable[..., Any], *args: Any) -> None:
+    query(session, *args)
+    session.commit()

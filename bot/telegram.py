@@ -121,7 +121,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     offered = None
     if (query.data or "").isdigit():
-        offered = _inbox(context).offered_button(_sender(update), int(query.data or 0))
+        offered = await _inbox(context).offered_button(_sender(update), int(query.data or 0))
     if offered is None:
         await context.bot.send_message(query.from_user.id, OLD_BUTTON)
         return
@@ -175,9 +175,11 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
 # --- Sending --------------------------------------------------------------------------------
 
 
-def keyboard(inbox: Inbox, sender: str, buttons: list[dict[str, str]]) -> InlineKeyboardMarkup:
+async def keyboard(
+    inbox: Inbox, sender: str, buttons: list[dict[str, str]]
+) -> InlineKeyboardMarkup:
     """One button per row; callback data is a short id (Telegram allows 64 bytes)."""
-    ids = inbox.offer(sender, buttons)
+    ids = await inbox.offer(sender, buttons)
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(b["title"], callback_data=str(i))]
@@ -197,7 +199,7 @@ async def deliver(
             for n, piece in enumerate(pieces, 1):
                 markup = None
                 if n == len(pieces) and reply.buttons:
-                    markup = keyboard(inbox, sender, reply.buttons)
+                    markup = await keyboard(inbox, sender, reply.buttons)
                 await bot.send_message(chat_id, piece, reply_markup=markup)
     except Forbidden as exc:
         logger.info("A Telegram user blocked the bot; the reply was not delivered")

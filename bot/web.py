@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from bot import telegram, zalo
 from bot.inbox import Inbox
 from bot.rasa_client import RasaClient, RasaUnavailable, as_typed_text
+from bot.shared_state import KEY_PREFIX, SharedState, check_redis
 from bot.staff import staff_mount
 from knowledge.db import session_factory
 from knowledge.privacy import retention_everywhere
@@ -60,8 +62,10 @@ async def channels(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     if telegram.not_configured(settings) and zalo.not_configured(settings):
         yield
         return
-    rasa = RasaClient(settings.rasa_url, timeout=settings.channel_rasa_timeout)
-    app.state.inbox = Inbox(settings, rasa, session_factory(settings.database_url))
+    rasa = RasaClient(settings.rasa_urls, timeout=settings.channel_rasa_timeout)
+    app.state.inbox = Inbox(
+        settings, rasa, session_factory(settings.database_url), app.state.shared
+    )
     async with (
         telegram.running(app, settings, app.state.inbox),
         zalo.running(app, settings, app.state.inbox),
@@ -74,15 +78,18 @@ async def channels(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     await rasa.aclose()
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The web chat app; it talks to Rasa only through the REST channel."""
-    # Button payloads each web sender has been offered: only those become intents.
-    offered: dict[str, set[str]] = {}
-    max_senders = 10_000
+def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlette:
+    """The web chat app; it talks to Rasa only through the REST channel.
+
+    ``shared_prefix`` names this deployment's keys in Redis (tests give each their own).
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
-        app.state.rasa = RasaClient(settings.rasa_url)
+        # Rate limits, buttons offered (only those become intents) and per-sender order.
+        app.state.shared = SharedState.from_settings(settings, shared_prefix or KEY_PREFIX)
+        await app.state.shared.check()
+        app.state.rasa = RasaClient(settings.rasa_urls)
         # Feedback spooled while the database was down (also after a restart) is stored here.
         spool = Spool(spool_directory(settings))
         worker = SpoolWorker(
@@ -95,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
         retention.cancel()
         await asyncio.to_thread(worker.stop)
         await app.state.rasa.aclose()
+        await app.state.shared.aclose()
 
     async def page(request: Request) -> Response:
         response = TEMPLATES.TemplateResponse(request, "chat.html", {})
@@ -119,19 +127,20 @@ def create_app(settings: Settings) -> Starlette:
         sender = f"web:{chat_id}"
         payload = body.get("payload") if isinstance(body, dict) else None
         text = body.get("text") if isinstance(body, dict) else None
-        if isinstance(payload, str) and payload in offered.get(sender, set()):
+        shared: SharedState = request.app.state.shared
+        if isinstance(payload, str) and payload in await shared.payloads(sender):
             message = payload
         elif isinstance(text, str) and text.strip():
             message = as_typed_text(text[:MAX_TEXT_CHARS])
         else:
             return JSONResponse({"error": "Bạn chưa nhập câu hỏi."}, 400)
+        # One key per request, repeated by every retry, so feedback is stored once.
+        metadata = {"delivery_key": f"web:{uuid.uuid4().hex}"}
         try:
-            replies = await request.app.state.rasa.send(sender, message)
+            replies = await request.app.state.rasa.send(sender, message, metadata)
         except RasaUnavailable:
             return JSONResponse({"replies": [{"text": BUSY, "buttons": []}], "busy": True})
-        if len(offered) > max_senders:
-            offered.clear()
-        offered.setdefault(sender, set()).update(b["payload"] for r in replies for b in r.buttons)
+        await shared.offer(sender, [b for r in replies for b in r.buttons])
         return JSONResponse(
             {
                 "replies": [
@@ -163,6 +172,8 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def serve(settings: Settings) -> None:
+    if settings.redis_url:
+        check_redis(settings.redis_url)  # say which Redis is down before anything starts
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -327,7 +327,7 @@ class ZaloChannel:
         messages = [m for r in replies for m in to_messages(r, self.settings.zalo_max_chars)]
         for sent, message in enumerate(messages):
             if message.get("attachment"):
-                self.inbox.offer(sender, message["attachment"]["payload"]["buttons"])
+                await self.inbox.offer(sender, message["attachment"]["payload"]["buttons"])
             try:
                 await self.client.send(user_id, message)
             except (ZaloError, httpx.HTTPError) as exc:
@@ -340,7 +340,7 @@ class ZaloChannel:
         """Delete what we hold about ``sender`` (Zalo forwarded a data-subject request)."""
 
         await asyncio.to_thread(privacy.forget_everywhere, self.settings, sender)
-        self.inbox.forget(sender)
+        await self.inbox.forget(sender)
         logger.info("Deleted the data of one Zalo user on their request")
 
     async def aclose(self) -> None:

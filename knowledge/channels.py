@@ -51,6 +51,32 @@ def kept_messages(
     return list(session.scalars(query))
 
 
+def oldest_kept(session: Session, *, sender: str) -> KeptMessage | None:
+    """``sender``'s oldest kept message, the only one that may be resent now."""
+    return session.scalars(
+        select(KeptMessage).where(KeptMessage.sender == sender).order_by(KeptMessage.id).limit(1)
+    ).first()
+
+
+def claim_kept(session: Session, kept_id: int) -> KeptMessage | None:
+    """Hold a kept message until the transaction ends; None if gone or held by another gateway.
+
+    On PostgreSQL the row is locked ``FOR UPDATE SKIP LOCKED``: a second gateway replica
+    resending at the same time skips it instead of sending it twice, and since callers only
+    claim a sender's oldest message, it cannot jump ahead to the next one either. SQLite (one
+    gateway) ignores the lock clause.
+    """
+    item = session.scalars(
+        select(KeptMessage)
+        .where(KeptMessage.id == kept_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
+    if item is not None:
+        session.expunge(item)
+    return item
+
+
 def count_kept(session: Session, *, sender: str | None = None) -> int:
     query = select(func.count()).select_from(KeptMessage)
     if sender is not None:

@@ -31,23 +31,32 @@ def inbox(settings: Settings, session_maker: sessionmaker[Session]) -> Iterator[
 
 def test_only_offered_payloads_become_intents(inbox: Inbox) -> None:
     typed = Incoming("zalo:1", "/ask_fees", "zalo:a")
-    assert inbox.to_rasa(typed) == "\u200b/ask_fees"
-    inbox.offer("zalo:2", [FEES])
-    assert inbox.to_rasa(typed) == "\u200b/ask_fees"  # offered to someone else
-    inbox.offer("zalo:1", [FEES])
-    assert inbox.to_rasa(typed) == "/ask_fees"
-    assert inbox.to_rasa(Incoming("zalo:1", "hỏi về /ask_fees", "zalo:b")).startswith("hỏi")
-    assert inbox.to_rasa(Incoming("telegram:1", "/start", "t:1", payload="/greet")) == "/greet"
-    inbox.forget("zalo:1")
-    assert inbox.to_rasa(typed) == "\u200b/ask_fees"
+
+    async def run() -> None:
+        assert await inbox.to_rasa(typed) == "\u200b/ask_fees"
+        await inbox.offer("zalo:2", [FEES])
+        assert await inbox.to_rasa(typed) == "\u200b/ask_fees"  # offered to someone else
+        await inbox.offer("zalo:1", [FEES])
+        assert await inbox.to_rasa(typed) == "/ask_fees"
+        about = Incoming("zalo:1", "hỏi về /ask_fees", "zalo:b")
+        assert (await inbox.to_rasa(about)).startswith("hỏi")
+        start = Incoming("telegram:1", "/start", "t:1", payload="/greet")
+        assert await inbox.to_rasa(start) == "/greet"
+        await inbox.forget("zalo:1")
+        assert await inbox.to_rasa(typed) == "\u200b/ask_fees"
+
+    asyncio.run(run())
 
 
 def test_button_ids_are_short_and_bounded(inbox: Inbox) -> None:
-    ids = inbox.offer("telegram:1", [FEES] * (MAX_BUTTONS + 5))
-    assert all(len(str(i).encode()) <= 64 for i in ids)
-    assert inbox.offered_button("telegram:1", ids[0]) is None  # the oldest were forgotten
-    assert inbox.offered_button("telegram:1", ids[-1]) == FEES
-    assert inbox.offered_button("telegram:2", ids[-1]) is None
+    async def run() -> None:
+        ids = await inbox.offer("telegram:1", [FEES] * (MAX_BUTTONS + 5))
+        assert all(len(str(i).encode()) <= 64 for i in ids)
+        assert await inbox.offered_button("telegram:1", ids[0]) is None  # oldest forgotten
+        assert await inbox.offered_button("telegram:1", ids[-1]) == FEES
+        assert await inbox.offered_button("telegram:2", ids[-1]) is None
+
+    asyncio.run(run())
 
 
 def test_message_is_kept_whole_when_rasa_is_down_and_a_retry_is_ignored(
