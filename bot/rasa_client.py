@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({502, 503, 504})
 MIN_ATTEMPTS = 3
 BACKOFF = 0.2  # seconds before the second try, doubled for each further one
+# After a failure the message may have reached (a replica that died holding the conversation's
+# lock), wait this long before the next try: Rasa 3.6's lock store leaves a turn waiting for
+# ever when its ticket is issued within about a second of the dead one's (docs/deployment.md,
+# known limits). A refused connection never reached Rasa and is retried at once.
+LOCK_GAP = 2.0
 
 # Rasa strips whitespace and reads text starting with "/" as an intent. A zero-width space in
 # front keeps typed text as text; the normaliser removes it before the model sees it.
@@ -81,6 +86,7 @@ class RasaClient:
         *,
         attempts: int | None = None,
         backoff: float = BACKOFF,
+        lock_gap: float = LOCK_GAP,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.urls = (urls,) if isinstance(urls, str) else tuple(urls)
@@ -88,6 +94,7 @@ class RasaClient:
             raise ValueError("RasaClient needs at least one Rasa URL (settings.rasa_urls)")
         self.attempts = attempts or max(MIN_ATTEMPTS, len(self.urls))
         self.backoff = backoff
+        self.lock_gap = lock_gap
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def send(
@@ -95,20 +102,25 @@ class RasaClient:
     ) -> list[Reply]:
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         problem = ""
+        reached = False  # whether the last failed try may have reached a Rasa server
         for attempt in range(self.attempts):
             url = self.urls[attempt % len(self.urls)]
             if attempt:
                 logger.warning(
                     "Rasa try %d/%d at %s after: %s", attempt + 1, self.attempts, url, problem
                 )
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                pause = self.backoff * 2 ** (attempt - 1)
+                await asyncio.sleep(max(pause, self.lock_gap) if reached else pause)
             try:
                 response = await self._http.post(f"{url}/webhooks/rest/webhook", json=body)
-            except httpx.TransportError as exc:  # refused, reset, timed out before a reply
-                problem = f"{exc.__class__.__name__} from {url}"
+            except httpx.ConnectError as exc:  # refused: nothing was sent
+                problem, reached = f"{exc.__class__.__name__} from {url}", False
+                continue
+            except httpx.TransportError as exc:  # reset, timed out before a reply
+                problem, reached = f"{exc.__class__.__name__} from {url}", True
                 continue
             if response.status_code in RETRY_STATUSES:
-                problem = f"HTTP {response.status_code} from {url}"
+                problem, reached = f"HTTP {response.status_code} from {url}", True
                 continue
             try:
                 response.raise_for_status()
