@@ -80,6 +80,12 @@ class Settings:
     # every Rasa server a retrained model is loaded into; both default to the local server.
     message_rasa_urls: tuple[str, ...] = ()
     replica_rasa_urls: tuple[str, ...] = ()
+    # --- cluster (bot/cluster.py, deploy/): where Rasa calls the action servers (a load
+    # balancer; None = http://host:actions_port/webhook), and how long Rasa's lock on one
+    # conversation lives when its holder dies (seconds; Rasa's TICKET_LOCK_LIFETIME).
+    actions_url: str | None = None
+    lock_lifetime: int = 20
+    # --- end of cluster
 
     @property
     def rasa_url(self) -> str:
@@ -173,6 +179,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("AMNESTY_REDIS_URL") or None,
         message_rasa_urls=_urls(env, "AMNESTY_RASA_URLS"),
         replica_rasa_urls=_urls(env, "AMNESTY_RASA_REPLICAS"),
+        actions_url=(_urls(env, "AMNESTY_ACTIONS_URL") or (None,))[0],
+        lock_lifetime=_int(env, "AMNESTY_LOCK_LIFETIME", 20),
     )
 
 

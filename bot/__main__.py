@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         "retrain",
         help="train with the staff's examples, check on the held-out set, swap in if it passes",
     )
+    cluster = sub.add_parser(
+        "cluster", help="start Rasa replicas and action servers behind nginx (PostgreSQL, Redis)"
+    )
+    cluster.add_argument("--rasa", type=int, default=2, help="Rasa replicas (default 2)")
+    cluster.add_argument("--actions", type=int, default=2, help="action servers (default 2)")
     create_user = sub.add_parser("create-user", help="create a staff web app account")
     create_user.add_argument("name")
     create_user.add_argument("--role", required=True, choices=["editor", "reviewer", "admin"])
@@ -71,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.retraining import retrain_command
 
         return retrain_command(get_settings())
+    if args.command == "cluster":
+        from bot.cluster import cluster_command
+
+        return cluster_command(get_settings(), ensure_model(), args.rasa, args.actions)
     if args.command == "create-user":
         from bot.staff import create_user_command
 

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import yaml
@@ -20,6 +21,8 @@ from bot.training import RASA_ENV, rasa_env
 from settings import ROOT, Settings
 
 APP_PYTHON = Path(sys.executable)
+# Alphanumeric only (Rasa drops any other prefix): keeps our lock keys apart in a shared Redis.
+LOCK_KEY_PREFIX = "amnesty"
 
 
 def tracker_store_config(url: str) -> dict[str, object]:
@@ -43,16 +46,109 @@ def tracker_store_config(url: str) -> dict[str, object]:
     raise SystemExit(f"AMNESTY_TRACKER_URL: use a sqlite:/// or postgresql:// URL, not {backend}")
 
 
+def lock_store_config(redis_url: str) -> dict[str, object]:
+    """Rasa's Redis lock store for a redis:// URL, so replicas take turns on a conversation."""
+    parsed = urlsplit(redis_url)
+    if parsed.scheme not in {"redis", "rediss"}:
+        raise SystemExit(f"AMNESTY_REDIS_URL: use a redis:// URL, not {redis_url!r}")
+    db = parsed.path.strip("/") or "0"
+    if not db.isdigit():
+        raise SystemExit(f"AMNESTY_REDIS_URL: the path must be a database number, not {db!r}")
+    config: dict[str, object] = {
+        "type": "redis",
+        "url": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 6379,
+        "db": int(db),
+        "key_prefix": LOCK_KEY_PREFIX,
+    }
+    if parsed.username:
+        config["username"] = unquote(parsed.username)
+    if parsed.password:
+        config["password"] = unquote(parsed.password)
+    if parsed.scheme == "rediss":
+        config["use_ssl"] = True
+    return config
+
+
+def action_url(settings: Settings) -> str:
+    """Where Rasa calls the actions: a configured load balancer, or our own action server."""
+    return settings.actions_url or f"http://{settings.host}:{settings.actions_port}/webhook"
+
+
 def write_endpoints(settings: Settings) -> Path:
-    """The endpoints file Rasa reads: our action server and the SQL tracker store."""
+    """The endpoints file Rasa reads: the actions, the SQL tracker store, the Redis lock store."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     path = settings.var_dir / "endpoints.yml"
-    endpoints = {
-        "action_endpoint": {"url": f"http://{settings.host}:{settings.actions_port}/webhook"},
+    endpoints: dict[str, object] = {
+        "action_endpoint": {"url": action_url(settings)},
         "tracker_store": tracker_store_config(settings.tracker_url),
     }
+    if settings.redis_url:
+        endpoints["lock_store"] = lock_store_config(settings.redis_url)
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return path
+
+
+def spawn(
+    log_dir: Path, name: str, args: list[str], env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """Start one process in its own session, its output appended to ``log_dir/<name>.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_all(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    """SIGTERM each process group (last started first), SIGKILL what is left after 15 s."""
+    for _, process in reversed(processes):
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for _, process in reversed(processes):
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    processes.clear()
+
+
+def check_alive(processes: list[tuple[str, subprocess.Popen[bytes]]], log_dir: Path) -> None:
+    """RuntimeError naming the first process that exited, and its log."""
+    for name, process in processes:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the {name} process exited with code {process.returncode}; "
+                f"see {log_dir / (name + '.log')}"
+            )
+
+
+def wait_answering(
+    processes: list[tuple[str, subprocess.Popen[bytes]]],
+    checks: dict[str, str],
+    log_dir: Path,
+    timeout: float,
+) -> None:
+    """Wait until each process answers its health-check URL; RuntimeError if one exits."""
+    pending = {name for name, _ in processes}
+    deadline = time.monotonic() + timeout
+    while pending:
+        check_alive(processes, log_dir)
+        for name in sorted(pending):
+            try:
+                if httpx.get(checks[name], timeout=2).status_code == 200:
+                    pending.discard(name)
+            except httpx.HTTPError:
+                pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+        time.sleep(0.5)
 
 
 def rasa_token(settings: Settings) -> str:
@@ -93,17 +189,7 @@ class Stack:
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log_dir = self.settings.var_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = spawn(self.settings.var_dir / "logs", name, args, env)
         self.processes.append((name, process))
 
     def _app_env(self) -> dict[str, str]:
@@ -181,33 +267,7 @@ class Stack:
             "rasa": f"{s.rasa_url}/status?token={self.token}",
             "web": f"http://{s.host}:{s.web_port}/health",
         }
-        pending = {name for name, _ in self.processes}
-        deadline = time.monotonic() + timeout
-        while pending:
-            for name, process in self.processes:
-                if name in pending and process.poll() is not None:
-                    raise RuntimeError(
-                        f"the {name} process exited with code {process.returncode}; "
-                        f"see {s.var_dir / 'logs' / (name + '.log')}"
-                    )
-            for name in sorted(pending):
-                try:
-                    if httpx.get(checks[name], timeout=2).status_code == 200:
-                        pending.discard(name)
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
-            time.sleep(0.5)
+        wait_answering(self.processes, checks, s.var_dir / "logs", timeout)
 
     def stop(self) -> None:
-        for _, process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for _, process in reversed(self.processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_all(self.processes)

@@ -7,13 +7,17 @@ export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 status=0
 
-if ! command -v chromium >/dev/null 2>&1; then
+# chromium for the browser tests; nginx for the cluster tests (tests/e2e/test_cluster.py).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+[ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
-    say "Installing Debian's chromium for the browser tests"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-      >/dev/null || echo "chromium could not be installed: browser tests will be skipped"
+    say "Installing Debian's ${missing# } for the browser and cluster tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) \
+      >/dev/null || echo "${missing# } could not be installed: those tests will be skipped"
   else
-    echo "chromium is missing and this is not root: browser tests will be skipped"
+    echo "${missing# } missing and this is not root: those tests will be skipped"
   fi
 fi
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import feedback, staff
@@ -23,7 +21,7 @@ from knowledge.db import create_schema, make_engine
 from knowledge.migrations import head_revision, status
 from knowledge.models import AuditEntry, FeedbackEvent, FeedbackItem
 from settings import get_settings
-from tests.databases import POSTGRES_URL, postgres_schema_url
+from tests.databases import POSTGRES_URL, postgres_database_url, postgres_schema_url
 
 # Words families and staff really write, and characters that break careless copies.
 CONTENTS = (
@@ -228,20 +226,8 @@ def require_pg_tools() -> None:
 def scratch_database() -> Iterator[str]:
     """The URL of a new database amnesty_bk_<random>, dropped afterwards."""
     require_pg_tools()
-    name = f"amnesty_bk_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc.__class__.__name__})")
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database_url("amnesty_bk") as url:
+        yield url
 
 
 def test_postgresql_backup_drop_recreate_restore(scratch_database: str, tmp_path: Path) -> None:
