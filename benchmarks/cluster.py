@@ -17,23 +17,19 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import yaml
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from benchmarks.scratch import free_port
 from bot.cluster import Cluster, Ports, cluster_settings, unreachable_services
+from bot.stack import free_port
 from bot.training import ensure_model
 from knowledge.__main__ import load
 from settings import ROOT, from_env
+from tests.databases import postgres_database_url
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SENDERS = 16
 FORM = (
     "kiểm tra giúp em: chồng em bị 6 năm tù tội trộm cắp tài sản",
@@ -106,22 +102,11 @@ async def drive(url: str, plans: list[list[str]]) -> tuple[list[float], int]:
     return latencies, errors
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"amnesty_cl_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def measure(replicas: int, rounds: int, model: Path) -> Result:
-    with scratch_database() as database, tempfile.TemporaryDirectory() as var:
+    with (
+        postgres_database_url("amnesty_cl_bench") as database,
+        tempfile.TemporaryDirectory() as var,
+    ):
         base = from_env(
             dict(os.environ) | {"AMNESTY_VAR_DIR": var, "AMNESTY_DATABASE_URL": database}
         )

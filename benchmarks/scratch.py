@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.stack import Stack
+from bot.stack import Stack, free_port
 from bot.training import ensure_model
 from knowledge.__main__ import load
 from settings import Settings, from_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)

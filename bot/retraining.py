@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.heldout import FLOORS, evaluate
 from benchmarks.heldout import load as load_heldout
+from bot.stack import free_port
 from bot.training import RASA_ENV, fingerprint, rasa_env, train_command
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.queue import QueueError, training_yaml
@@ -145,16 +145,10 @@ async def train(nlu: Path, work: Path) -> Path:
     return model
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @asynccontextmanager
 async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
     """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
-    port, token = _free_port(), os.urandom(12).hex()
+    port, token = free_port(), os.urandom(12).hex()
     log = work / "check-server.log"
     command = [
         str(RASA_ENV / "bin" / "rasa"),

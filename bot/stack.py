@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,13 @@ from settings import ROOT, Settings
 APP_PYTHON = Path(sys.executable)
 # Alphanumeric only (Rasa drops any other prefix): keeps our lock keys apart in a shared Redis.
 LOCK_KEY_PREFIX = "amnesty"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for scratch servers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def tracker_store_config(url: str) -> dict[str, object]:

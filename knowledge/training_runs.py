@@ -43,12 +43,12 @@ def running_run(session: Session) -> TrainingRun | None:
 
 def close_abandoned(session: Session, now: dt.datetime | None = None) -> int:
     """Mark runs cut off by a stopped gateway as failed; returns how many."""
-    limit = (now or _now()) - ABANDONED_AFTER
-    stale = [r for r in session.scalars(select(TrainingRun).where(TrainingRun.status == "running"))]
-    stale = [r for r in stale if _aware(r.requested_at) < limit]
+    now = now or _now()
+    running = session.scalars(select(TrainingRun).where(TrainingRun.status == "running"))
+    stale = [r for r in running if _aware(r.requested_at) < now - ABANDONED_AFTER]
     for run in stale:
         run.status = "failed"
-        run.finished_at = now or _now()
+        run.finished_at = now
         run.message = "Bị gián đoạn (máy chủ dừng giữa chừng); mô hình cũ vẫn được dùng."
     session.flush()
     return len(stale)

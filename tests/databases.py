@@ -18,22 +18,29 @@ POSTGRES_URL = os.environ.get(
 
 
 @contextmanager
-def postgres_schema_url() -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, dropped afterwards; skips without a server."""
+def _created(create: str, drop: str) -> Iterator[None]:
+    """Run ``create`` on the PostgreSQL server, then ``drop`` at the end; skips without one."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(text(create))
     except OperationalError as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc.__class__.__name__})")
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        yield
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(drop))
         admin.dispose()
+
+
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards; skips without a server."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with _created(f'CREATE SCHEMA "{schema}"', f'DROP SCHEMA "{schema}" CASCADE'):
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
 
 @contextmanager
@@ -41,19 +48,9 @@ def postgres_database_url(prefix: str) -> Iterator[str]:
     """The URL of a new database ``<prefix>_<random>``, dropped afterwards; skips without a
     server. For what needs a whole database (Rasa's tracker tables, pg_dump, DROP DATABASE)."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc.__class__.__name__})")
-    try:
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    with _created(f'CREATE DATABASE "{name}"', drop):
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -6,7 +6,6 @@ Started once per test session on free ports, with its own SQLite databases.
 from __future__ import annotations
 
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,16 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.stack import Stack
+from bot.stack import Stack, free_port
 from bot.training import model_file
 from knowledge.__main__ import load
 from settings import Settings, from_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

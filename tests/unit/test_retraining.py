@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from starlette.testclient import TestClient
 from benchmarks.heldout import FLOORS
 from benchmarks.heldout import load as load_heldout
 from bot.retraining import RetrainError, below_floor, current_model, decide, prepare_data
+from bot.stack import free_port
 from bot.web import create_app
 from knowledge.models import StaffTrainingExample, TrainingRun
 from knowledge.staff import recent_audit
@@ -118,12 +118,6 @@ def _settings(tmp_path: Path, db_url: str, **env: str) -> Settings:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_model_under_a_floor_is_not_loaded(tmp_path: Path, db_url: str) -> None:
     settings = _settings(tmp_path, db_url)
     candidate = tmp_path / "candidate.tar.gz"
@@ -138,7 +132,7 @@ def test_a_model_under_a_floor_is_not_loaded(tmp_path: Path, db_url: str) -> Non
 def test_a_passing_model_that_no_server_takes_is_a_failure_naming_the_server(
     tmp_path: Path, db_url: str
 ) -> None:
-    dead = f"http://127.0.0.1:{_closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     settings = _settings(tmp_path, db_url, AMNESTY_RASA_REPLICAS=dead, AMNESTY_RASA_TOKEN="t")
     candidate = tmp_path / "candidate.tar.gz"
     candidate.write_bytes(b"model")
