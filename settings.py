@@ -42,7 +42,7 @@ class Settings:
     login_rate: str = "5/minute"
     # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
     answer_max_chars: int = 1500
-    # Zalo and Telegram (bot/inbox.py, bot/telegram.py, bot/zalo.py); unset token = not started.
+    # Zalo and Telegram (bot/channels/: inbox, telegram, zalo); unset token = not started.
     channel_rate: str = "20/minute"
     channel_rasa_timeout: int = 20
     resend_interval: int = 10
@@ -61,7 +61,7 @@ class Settings:
     zalo_max_chars: int = 2000
     zalo_event_max_age: int = 600
     zalo_send_attempts: int = 4
-    # Feedback that the database could not take waits here (knowledge/spool.py); None means
+    # Feedback that the database could not take waits here (knowledge/feedback/spool.py); None means
     # var_dir / "spool".
     spool_dir: Path | None = None
     spool_retry_seconds: int = 30
@@ -80,7 +80,7 @@ class Settings:
     # every Rasa server a retrained model is loaded into; both default to the local server.
     message_rasa_urls: tuple[str, ...] = ()
     replica_rasa_urls: tuple[str, ...] = ()
-    # --- cluster (bot/cluster.py, deploy/): where Rasa calls the action servers (a load
+    # --- cluster (bot/ops/cluster.py, deploy/): where Rasa calls the action servers (a load
     # balancer; None = http://host:actions_port/webhook), and how long Rasa's lock on one
     # conversation lives when its holder dies (seconds; Rasa's TICKET_LOCK_LIFETIME).
     actions_url: str | None = None

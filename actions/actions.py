@@ -11,19 +11,19 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import wants_to_send
-from knowledge.answers import fill, render
-from knowledge.case_text import states_case
+from knowledge.channels import channel_of
 from knowledge.db import session_factory
-from knowledge.queries import choose_entry, entry_by_key, get_round
-from knowledge.queue import (
-    channel_of,
+from knowledge.eligibility.case_text import states_case
+from knowledge.kb.answers import fill, render
+from knowledge.kb.queries import choose_entry, entry_by_key, get_round
+from knowledge.kb.queue import (
     family_key,
     family_salt,
     record_question,
     record_rating,
     shown_version,
 )
-from knowledge.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
+from knowledge.kb.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

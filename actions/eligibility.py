@@ -1,8 +1,8 @@
 """The step-by-step eligibility check: a Rasa form that asks only what it does not know yet.
 
 The form's slots hold canonical answers ("fixed_term", months, "kha", True...) or ``UNKNOWN``
-when the family does not know; ``knowledge.eligibility`` decides which facts are still missing
-and gives the verdict.
+when the family does not know; ``knowledge.eligibility.evaluator`` decides which facts are
+still missing and gives the verdict.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import starting_text, stopped
-from knowledge.answers import DISCLAIMER
-from knowledge.case_text import detention_in, length_roles, read_case, round_named
-from knowledge.durations import parse_duration, parse_sentence
-from knowledge.eligibility import SENTENCE_KINDS, Case, Verdict, evaluate
-from knowledge.round_rules import available_rounds, load_law, load_round
+from knowledge.eligibility.case import SENTENCE_KINDS, Case, Verdict
+from knowledge.eligibility.case_text import detention_in, length_roles, read_case, round_named
+from knowledge.eligibility.durations import parse_duration, parse_sentence
+from knowledge.eligibility.evaluator import evaluate
+from knowledge.eligibility.round_rules import available_rounds, load_law, load_round
+from knowledge.kb.answers import DISCLAIMER
 from settings import get_settings
 from vietnamese.text import fold
 

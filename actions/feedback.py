@@ -2,7 +2,7 @@
 
 The form asks the kind, the content in the family's own words (the raw message, kept whole),
 the facility, and contact details only if the family wants an answer, after saying why and
-for how long they are kept. It reads back a summary, then ``knowledge.spool.save`` commits
+for how long they are kept. It reads back a summary, then ``knowledge.feedback.spool.save`` commits
 the item, or spools it when the database cannot be written, and the family gets a reference.
 """
 
@@ -18,8 +18,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import raw_text, starting_text, stopped
+from knowledge.channels import channel_of
 from knowledge.db import session_factory
-from knowledge.feedback import (
+from knowledge.feedback.items import (
     KIND_LABELS,
     STATUS_LABELS,
     FeedbackDraft,
@@ -29,8 +30,8 @@ from knowledge.feedback import (
     parse_reference,
     reference,
 )
+from knowledge.feedback.spool import Spool, SpoolWorker, save, spool_directory
 from knowledge.masking import mask, mask_name
-from knowledge.spool import Spool, SpoolWorker, save, spool_directory
 from settings import Settings, get_settings
 from vietnamese.text import fold
 
@@ -322,7 +323,7 @@ def draft_from(tracker: Tracker) -> FeedbackDraft:
     metadata = message.get("metadata") or {}
     key = metadata.get("delivery_key") or f"{tracker.sender_id}:{message.get('message_id')}"
     content = tracker.get_slot("fb_content") or ""
-    channel = tracker.sender_id.split(":", 1)[0] if ":" in tracker.sender_id else "rest"
+    channel = channel_of(tracker.sender_id)
     wanted = tracker.get_slot("fb_contact") is True
     return FeedbackDraft(
         kind=tracker.get_slot("fb_kind") or "question",

@@ -18,9 +18,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.run import REPLY_QUESTIONS, pct
-from benchmarks.scratch import free_port
-from bot.stack import Stack
-from bot.training import model_file
+from bot.ops.stack import Stack, free_port
+from bot.ops.training import model_file
 from knowledge.__main__ import load
 from settings import Settings, from_env
 from tests.fakes.gateway import gateway

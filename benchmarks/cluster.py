@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bot.cluster import Cluster, Ports, cluster_settings, unreachable_services
-from bot.stack import free_port
-from bot.training import ensure_model
+from bot.ops.cluster import Cluster, Ports, cluster_settings, unreachable_services
+from bot.ops.stack import free_port
+from bot.ops.training import ensure_model
 from knowledge.__main__ import load
 from settings import ROOT, from_env
 from tests.databases import postgres_database_url

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import yaml
 
-from knowledge.case_text import round_named
-from knowledge.eligibility import Case, evaluate
-from knowledge.round_rules import LAW_ROUND, load_round
+from knowledge.eligibility.case import Case
+from knowledge.eligibility.case_text import round_named
+from knowledge.eligibility.evaluator import evaluate
+from knowledge.eligibility.round_rules import LAW_ROUND, load_round
 from settings import ROOT
 from tests.unit.test_eligibility import TABLE
 

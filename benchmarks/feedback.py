@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from knowledge.db import create_schema, make_engine
-from knowledge.feedback import FeedbackDraft
+from knowledge.feedback.items import FeedbackDraft
+from knowledge.feedback.spool import Spool, save
 from knowledge.models import FeedbackItem
-from knowledge.spool import Spool, save
 
 POSTGRES_URL = os.environ.get(
     "AMNESTY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -176,7 +176,7 @@ def _closed_port_url() -> str:
 def run(families: int = 16, per_family: int = 25) -> list[Figures]:
     """Measure every case and print one line per case."""
     # One warning per spooled save would drown the figures.
-    logging.getLogger("knowledge.spool").setLevel(logging.ERROR)
+    logging.getLogger("knowledge.feedback.spool").setLevel(logging.ERROR)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

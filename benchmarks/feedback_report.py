@@ -21,10 +21,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
 from benchmarks.feedback import postgres_schema
-from bot.auth import TEMPLATES
+from bot.staff.auth import TEMPLATES
 from knowledge.db import create_schema, make_engine
-from knowledge.feedback import KINDS
-from knowledge.feedback_report import PERIODS, Report, bars, build_report, hours_text, report_xlsx
+from knowledge.feedback.items import KINDS
+from knowledge.feedback.report import PERIODS, Report, bars, build_report, hours_text, report_xlsx
 from knowledge.models import FeedbackEvent, FeedbackItem
 
 UTC = dt.timezone.utc

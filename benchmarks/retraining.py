@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.retraining`` starts a scratch stack, saves one staff training example
 (so the model really trains again: an unchanged data set is restored from Rasa's cache), runs
-the steps of ``bot/retraining.py`` one by one, and sends a family's question every 0.5 s while
+the steps of ``bot/ops/retraining.py`` one by one, and sends a family's question every 0.5 s while
 the new model is loaded into the running server. Writes docs/retraining.md.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.heldout import FLOORS
 from benchmarks.scratch import scratch_stack
-from bot.retraining import check, decide, prepare_data, train
-from bot.training import fingerprint
+from bot.ops.heldout import FLOORS
+from bot.ops.retraining import check, decide, prepare_data, train
+from bot.ops.training import fingerprint
 from knowledge.db import session_factory
 from knowledge.models import StaffTrainingExample
 from knowledge.training_runs import start_run

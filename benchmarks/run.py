@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks import eligibility
-from benchmarks.heldout import FLOORS, entry_choice, evaluate, load
+from benchmarks.heldout import entry_choice
 from benchmarks.scratch import scratch_stack
-from bot.training import build_training_data, rasa_env, train_command
+from bot.ops.heldout import FLOORS, evaluate, load
+from bot.ops.training import build_training_data, rasa_env, train_command
 from settings import ROOT
 
 OUT = ROOT / "docs" / "benchmark.md"

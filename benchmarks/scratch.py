@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.stack import Stack, free_port
-from bot.training import ensure_model
+from bot.ops.stack import Stack, free_port
+from bot.ops.training import ensure_model
 from knowledge.__main__ import load
 from settings import Settings, from_env
 

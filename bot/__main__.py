@@ -6,8 +6,8 @@ import argparse
 import sys
 import webbrowser
 
-from bot.stack import Stack, channel_lines
-from bot.training import ensure_model
+from bot.ops.stack import Stack, channel_lines
+from bot.ops.training import ensure_model
 from knowledge.__main__ import load
 from settings import get_settings
 
@@ -16,7 +16,7 @@ def run(open_browser: bool) -> int:
     settings = get_settings()
     if load(settings.database_url) != 0:
         return 1
-    from bot.retraining import current_model
+    from bot.ops.retraining import current_model
 
     trained = ensure_model()
     model = current_model(settings, trained)
@@ -32,7 +32,7 @@ def run(open_browser: bool) -> int:
             print(line)
         if open_browser:
             webbrowser.open(url)
-        from bot.console import chat
+        from bot.channels.console import chat
 
         chat(settings.rasa_url)
     except KeyboardInterrupt:
@@ -73,23 +73,23 @@ def main(argv: list[str] | None = None) -> int:
         print(ensure_model())
         return 0
     if args.command == "retrain":
-        from bot.retraining import retrain_command
+        from bot.ops.retraining import retrain_command
 
         return retrain_command(get_settings())
     if args.command == "cluster":
-        from bot.cluster import cluster_command
+        from bot.ops.cluster import cluster_command
 
         return cluster_command(get_settings(), ensure_model(), args.rasa, args.actions)
     if args.command == "create-user":
-        from bot.staff import create_user_command
+        from bot.staff.app import create_user_command
 
         return create_user_command(get_settings(), args.name, args.role, args.password_stdin)
     if args.command == "set-password":
-        from bot.staff import set_password_command
+        from bot.staff.app import set_password_command
 
         return set_password_command(get_settings(), args.name, args.password_stdin)
     if args.command == "web":
-        from bot.web import serve
+        from bot.gateway import serve
 
         serve(get_settings())
         return 0

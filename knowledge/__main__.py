@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from knowledge import backup
-from knowledge.content import ContentError, read_entries, read_rounds, sync
 from knowledge.db import create_schema, engine_for, session_factory
+from knowledge.feedback.privacy import command as privacy_command
+from knowledge.kb.loader import ContentError, read_entries, read_rounds, sync
+from knowledge.kb.queue import TRAINING_FILE
+from knowledge.kb.training_export import export_command
 from knowledge.migrations import migrate_command
-from knowledge.privacy import command as privacy_command
-from knowledge.queue import TRAINING_FILE, export_command
 from settings import get_settings
 
 
@@ -33,7 +34,7 @@ def load(database_url: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("load", help="create the tables and load knowledge/content/*.yml")
+    sub.add_parser("load", help="create the tables and load knowledge/kb/content/*.yml")
     forget = sub.add_parser("forget", help="delete everything about one family (a sender id)")
     forget.add_argument("sender_id", help="the conversation id, e.g. zalo:123 or web:abc")
     sub.add_parser("retention", help="clear old contact details and purge old conversations")

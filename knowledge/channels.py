@@ -15,6 +15,18 @@ from sqlalchemy.orm import Session
 
 from knowledge.models import ChannelDelivery, ChannelToken, KeptMessage, UndeliveredReply
 
+CHANNELS = ("web", "telegram", "zalo", "console", "rest")
+
+
+def channel_of(sender_id: str) -> str:
+    """The channel a conversation came from, read from the sender id's prefix.
+
+    >>> channel_of("zalo:123"), channel_of("web:abc"), channel_of("test-1")
+    ('zalo', 'web', 'rest')
+    """
+    prefix, sep, _ = sender_id.partition(":")
+    return prefix if sep and prefix in CHANNELS else "rest"
+
 
 @dataclass(frozen=True)
 class TokenPair:

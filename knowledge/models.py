@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from knowledge.clock import utc_now
+
 
 class Base(DeclarativeBase):
     pass
@@ -76,10 +78,6 @@ class Round(Base):
 # --- Staff accounts and audit (the staff web app) ----------------------------------------------
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 class StaffUser(Base):
     """A staff account of the web app; its role says what it may do."""
 
@@ -90,7 +88,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # editor, reviewer or admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -100,7 +98,7 @@ class AuditEntry(Base):
     __tablename__ = "staff_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     actor: Mapped[str | None] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(60), index=True)
     target: Mapped[str] = mapped_column(String(200), default="")
@@ -122,7 +120,7 @@ class EntryVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("kb_entry.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     saved_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(String(200), default="")
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -263,7 +261,9 @@ class QueuedQuestion(Base):
     __tablename__ = "queue_question"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
     channel: Mapped[str] = mapped_column(String(20), index=True)
     # Salted hash of the sender id (never the id itself): counts families, forgets one.
     family: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -288,7 +288,7 @@ class AnswerRating(Base):
     __tablename__ = "answer_rating"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     channel: Mapped[str] = mapped_column(String(20))
     family: Mapped[str | None] = mapped_column(String(32), index=True)
     entry_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -305,7 +305,7 @@ class StaffTrainingExample(Base):
     intent: Mapped[str] = mapped_column(String(60), index=True)
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 # --- Retraining from the staff app ----------------------------------------------------------
@@ -318,7 +318,7 @@ class TrainingRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     requested_by: Mapped[str] = mapped_column(String(100))
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # running, deployed (passed every floor and swapped in), rejected (a split under its
     # floor, the served model kept) or failed (training or evaluation did not finish).

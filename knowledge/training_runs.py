@@ -1,6 +1,6 @@
 """Retraining runs: one at a time, what each measured, and the model each deployed.
 
-The caller owns the session and commits; the training itself is ``bot/retraining.py``.
+The caller owns the session and commits; the training itself is ``bot/ops/retraining.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge.clock import as_utc, utc_now
 from knowledge.models import StaffTrainingExample, TrainingRun
 from knowledge.staff import audit
 
@@ -29,23 +30,15 @@ class TrainingBusy(RuntimeError):
     """Another retraining is running; wait for it to finish."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def running_run(session: Session) -> TrainingRun | None:
     return session.scalars(select(TrainingRun).where(TrainingRun.status == "running")).first()
 
 
 def close_abandoned(session: Session, now: dt.datetime | None = None) -> int:
     """Mark runs cut off by a stopped gateway as failed; returns how many."""
-    now = now or _now()
+    now = now or utc_now()
     running = session.scalars(select(TrainingRun).where(TrainingRun.status == "running"))
-    stale = [r for r in running if _aware(r.requested_at) < now - ABANDONED_AFTER]
+    stale = [r for r in running if as_utc(r.requested_at) < now - ABANDONED_AFTER]
     for run in stale:
         run.status = "failed"
         run.finished_at = now
@@ -93,7 +86,7 @@ def finish_run(
         raise ValueError(f"not a final status: {status!r}")
     values: dict[str, Any] = {
         "status": status,
-        "finished_at": _now(),
+        "finished_at": utc_now(),
         "message": message,
         "accuracy": accuracy,
         "floors": floors,

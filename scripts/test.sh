@@ -34,7 +34,7 @@ say "rasa data validate"
 rm -f var-validate.log
 
 say "Test stories (rasa test core on the trained model)"
-MODEL=$(.venv-app/bin/python -c 'from bot.training import model_file; print(model_file())')
+MODEL=$(.venv-app/bin/python -c 'from bot.ops.training import model_file; print(model_file())')
 .venv-rasa/bin/rasa test core --model "$MODEL" --stories tests/stories \
   --out build/story-results --fail-on-prediction-errors >build/story-test.log 2>&1 \
   && echo "test stories: all predicted as written" \

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.stack import Stack, free_port
-from bot.training import model_file
+from bot.ops.stack import Stack, free_port
+from bot.ops.training import model_file
 from knowledge.__main__ import load
 from settings import Settings, from_env
 

@@ -18,15 +18,16 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, func, select, text
 
-from bot.cluster import Cluster, Ports, cluster_settings, unreachable_services
-from bot.training import model_file
-from bot.web import BUSY, COOKIE
+from bot.channels.webchat import BUSY, COOKIE
+from bot.ops.cluster import Cluster, Ports, cluster_settings, unreachable_services
+from bot.ops.stack import free_port
+from bot.ops.training import model_file
 from knowledge.__main__ import load
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
 from settings import ROOT, from_env
 from tests.databases import postgres_database_url
-from tests.e2e.conftest import free_port, joined
+from tests.e2e.conftest import joined
 from tests.e2e.test_feedback_chat import REFERENCE, STORY
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from knowledge.content import read_entries
+from knowledge.kb.loader import read_entries
 from tests.e2e.conftest import Assistant, joined
 
 ANSWERS = {e["key"]: e["answer"] for e in read_entries()}

@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from knowledge.db import session_factory
+from knowledge.kb.queries import choose_entry
+from knowledge.kb.topics import TOPIC_FOR_INTENT
 from knowledge.models import Entry
-from knowledge.queries import choose_entry
 from knowledge.staff import create_user
-from knowledge.topics import TOPIC_FOR_INTENT
 from tests.e2e.conftest import Assistant, joined
 
 PASSWORD = "mật-khẩu-thử-nghiệm-1"

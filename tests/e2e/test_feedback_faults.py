@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 
-from bot.stack import Stack
-from bot.training import model_file
+from bot.ops.stack import Stack, free_port
+from bot.ops.training import model_file
 from knowledge.__main__ import load
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
 from settings import Settings, from_env
 from tests.databases import postgres_schema_url
-from tests.e2e.conftest import Assistant, free_port, joined
+from tests.e2e.conftest import Assistant, joined
 
 SEND = '/give_feedback{"feedback_send":"yes"}'
 REFERENCE = re.compile(r"PA-\d{4}-\d{6}")

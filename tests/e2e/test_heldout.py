@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from benchmarks.heldout import FLOORS, evaluate, load
+from bot.ops.heldout import FLOORS, evaluate, load
 from tests.e2e.conftest import Assistant
 
 

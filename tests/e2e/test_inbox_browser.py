@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from knowledge.db import session_factory
-from knowledge.feedback import FeedbackDraft, record, reference
+from knowledge.feedback.items import FeedbackDraft, record, reference
 from knowledge.staff import create_user
 from tests.e2e.conftest import Assistant, joined
 

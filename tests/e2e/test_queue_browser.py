@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from knowledge.answers import render
 from knowledge.db import session_factory
+from knowledge.kb.answers import render
+from knowledge.kb.queries import entry_by_key
 from knowledge.models import QueuedQuestion
-from knowledge.queries import entry_by_key
 from knowledge.staff import create_user
 from tests.e2e.conftest import Assistant, joined
 

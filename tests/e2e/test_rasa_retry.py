@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from bot.inbox import Inbox
-from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+from bot.channels.inbox import Inbox
+from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply
+from bot.ops.stack import free_port
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from tests.databases import postgres_schema_url
-from tests.e2e.conftest import Assistant, free_port
+from tests.e2e.conftest import Assistant
 from tests.fakes.gateway import gateway_before
 
 

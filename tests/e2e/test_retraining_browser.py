@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from benchmarks.heldout import FLOORS
-from bot.training import model_file
+from bot.ops.heldout import FLOORS
+from bot.ops.training import model_file
 from knowledge.db import session_factory
 from knowledge.models import TrainingRun
 from knowledge.staff import create_user

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.ops.stack import free_port
 from settings import ROOT
-from tests.e2e.conftest import free_port
 
 PASSWORD = "mật-khẩu-thử-nghiệm-1"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from bot.inbox import BUSY_KEPT
+from bot.channels.inbox import BUSY_KEPT
 from knowledge import channels as state
 from knowledge.db import make_engine
 from settings import Settings

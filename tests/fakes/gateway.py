@@ -1,4 +1,4 @@
-"""The real gateway app (bot/web.py) on loopback, configured for a test."""
+"""The real gateway app (bot/gateway.py) on loopback, configured for a test."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.web import create_app
+from bot.gateway import create_app
+from bot.ops.stack import free_port
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from knowledge.models import Base, ChannelDelivery, KeptMessage, UndeliveredReply
 from settings import Settings, from_env
-from tests.fakes.server import ServerThread, free_port
+from tests.fakes.server import ServerThread
 
 
 def gateway_settings(tmp_path: Path, db_url: str, **env: str) -> Settings:

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from bot.stack import free_port
+from bot.ops.stack import free_port
 
 
 class ServerThread:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 
-from tests.fakes.server import free_port
+from bot.ops.stack import free_port
 
 
 class TcpProxy:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from vietnamese.rasa_components import (
+from nlu.components import (
     ORIGINAL_TEXT,
     VietnameseNormalizer,
     VietnameseTokenizer,

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.content import read_entries, read_rounds, sync
 from knowledge.db import create_schema, make_engine
+from knowledge.kb.loader import read_entries, read_rounds, sync
 from settings import get_settings
 from tests.databases import database_url
 

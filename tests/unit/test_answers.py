@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.answers import DISCLAIMER, MAX_MESSAGE_CHARS, render, split_message
-from knowledge.queries import entry_by_key, get_round
+from knowledge.kb.answers import DISCLAIMER, MAX_MESSAGE_CHARS, render, split_message
+from knowledge.kb.queries import entry_by_key, get_round
 
 
 def test_split_message_keeps_parts_short_and_loses_nothing() -> None:

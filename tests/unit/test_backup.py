@@ -14,10 +14,11 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import feedback, staff
+from knowledge import staff
 from knowledge.__main__ import main
 from knowledge.backup import BackupError, backup, restore
 from knowledge.db import create_schema, make_engine
+from knowledge.feedback import items as feedback
 from knowledge.migrations import head_revision, status
 from knowledge.models import AuditEntry, FeedbackEvent, FeedbackItem
 from settings import get_settings

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from knowledge.case_text import (
+from knowledge.eligibility.case_text import (
     UNKNOWN,
     detention_in,
     length_roles,

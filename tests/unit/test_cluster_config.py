@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cluster import Ports, cluster_settings, nginx_config
-from bot.stack import lock_store_config, write_endpoints
+from bot.ops.cluster import Ports, cluster_settings, nginx_config
+from bot.ops.stack import lock_store_config, write_endpoints
 from settings import from_env
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.content import ContentError, read_entries, read_rounds, sync
+from knowledge.kb.loader import ContentError, read_entries, read_rounds, sync
+from knowledge.kb.topics import TOPICS
 from knowledge.models import Entry
-from knowledge.topics import TOPICS
 
 ENTRIES = read_entries()
 ROUNDS = read_rounds()

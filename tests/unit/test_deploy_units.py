@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cluster import Ports, nginx_config
+from bot.ops.cluster import Ports, nginx_config
 from settings import ROOT
 
 DEPLOY = ROOT / "deploy"

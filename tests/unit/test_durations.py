@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.durations import Sentence, parse_duration, parse_sentence, parse_year
+from knowledge.eligibility.durations import Sentence, parse_duration, parse_sentence, parse_year
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from knowledge import round_rules
-from knowledge.eligibility import Case, crime_codes, evaluate, months_between
-from knowledge.round_rules import RulesError, available_rounds, load_law, load_round
+from knowledge.eligibility import round_rules
+from knowledge.eligibility.case import Case
+from knowledge.eligibility.evaluator import crime_codes, evaluate
+from knowledge.eligibility.round_rules import RulesError, available_rounds, load_law, load_round
+from knowledge.eligibility.time_served import months_between
+from knowledge.kb.loader import ROUNDS_FILE
 
 # A person who meets everything except what a row changes: 9-year sentence for theft
 # (BLHS Điều 173), 4 years served, rated "tốt", everything paid, no exclusion, no priority.
@@ -780,8 +783,7 @@ def test_months_between_counts_both_days(start: dt.date, end: dt.date, months: i
 
 
 def test_rounds_match_the_published_round_descriptions() -> None:
-    path = Path(round_rules.__file__).parent / "rounds.yml"
-    described = yaml.safe_load(path.read_text(encoding="utf-8"))["rounds"]
+    described = yaml.safe_load(ROUNDS_FILE.read_text(encoding="utf-8"))["rounds"]
     assert {r["id"] for r in described} == set(available_rounds())
     for r in described:
         rules = load_round(r["id"])

@@ -24,9 +24,9 @@ from actions.feedback import (
     kind_of,
     valid_phone,
 )
-from knowledge.feedback import reference
+from knowledge.feedback.items import reference
+from knowledge.feedback.spool import Spool
 from knowledge.models import FeedbackItem
-from knowledge.spool import Spool
 
 DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
 STORY = (

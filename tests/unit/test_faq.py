@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.content import read_entries, read_rounds, sync
-from knowledge.faq import (
+from knowledge.clock import vietnam_today
+from knowledge.kb.faq import (
     FaqError,
     check_messages,
     citations_text,
@@ -21,12 +21,12 @@ from knowledge.faq import (
     restore,
     round_since,
     set_status,
-    today,
     update_entry,
     versions,
 )
+from knowledge.kb.loader import read_entries, read_rounds, sync
+from knowledge.kb.queries import choose_entry, entry_by_key
 from knowledge.models import Entry
-from knowledge.queries import choose_entry, entry_by_key
 from knowledge.staff import recent_audit
 
 KEY = "after_release_rights"
@@ -169,7 +169,7 @@ def test_new_entry_is_a_draft_until_published(loaded: sessionmaker[Session]) -> 
     new = fields(title="Đi làm ở nước ngoài", questions=question, answer="Câu trả lời mới.")
     with loaded.begin() as db:
         entry = create_entry(db, "after_release_abroad", new, actor="lan")
-        assert entry.status == "draft" and entry.checked == today()
+        assert entry.status == "draft" and entry.checked == vietnam_today()
     with loaded() as db:
         assert chosen(db, "ask_after_release", question) != "after_release_abroad"
     with loaded.begin() as db:
@@ -224,7 +224,7 @@ def test_recheck_lists_entries_checked_before_the_round_was_set(
 ) -> None:
     with loaded.begin() as db:
         since = round_since(db, "2026")
-        assert since == today()
+        assert since == vietnam_today()
     with loaded.begin() as db:
         assert round_since(db, "2026") == since
         stale = list_entries(db, checked_before=since)
@@ -233,10 +233,10 @@ def test_recheck_lists_entries_checked_before_the_round_was_set(
         update_entry(db, entry, fields(), actor="lan", checked_now=True)
     with loaded() as db:
         entry = get_entry(db, KEY)
-        assert entry.checked == today()
+        assert entry.checked == vietnam_today()
         assert last_checked_by(db, entry) == "lan"
         assert KEY not in {e.key for e in list_entries(db, checked_before=since)}
-        assert round_since(db, "2027") == today()
+        assert round_since(db, "2027") == vietnam_today()
         assert {e.topic for e in list_entries(db, topic="ask_fees")} == {"ask_fees"}
         assert list_entries(db, text="giấy chứng nhận đặc xá")
         assert list_entries(db, status="draft") == []

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.web import create_app
+from bot.gateway import create_app
 from knowledge.db import session_factory
-from knowledge.faq import citations_text, versions
+from knowledge.kb.faq import citations_text, versions
+from knowledge.kb.queries import choose_entry, entry_by_key
 from knowledge.models import Entry
-from knowledge.queries import choose_entry, entry_by_key
 from knowledge.staff import recent_audit
 from settings import Settings, from_env
 from tests.unit.test_staff_app import add_account, csrf_of, login

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.web import create_app
-from knowledge.content import read_entries
+from bot.gateway import create_app
 from knowledge.db import create_schema, make_engine, session_factory
-from knowledge.faq import (
+from knowledge.kb.faq import snapshot, versions
+from knowledge.kb.faq_transfer import (
     COLUMNS,
     ImportFailed,
     export_rows,
@@ -26,11 +26,10 @@ from knowledge.faq import (
     import_rows,
     read_xlsx,
     read_yaml,
-    snapshot,
-    versions,
 )
+from knowledge.kb.loader import read_entries
+from knowledge.kb.queries import entry_by_key
 from knowledge.models import Entry, EntryVersion
-from knowledge.queries import entry_by_key
 from knowledge.staff import recent_audit
 from settings import from_env
 from tests.databases import database_url

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.feedback import (
+from knowledge.feedback.items import (
     KIND_LABELS,
     KINDS,
     STATUS_LABELS,

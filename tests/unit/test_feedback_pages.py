@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from actions.feedback import status_reply
-from bot.web import create_app
+from bot.gateway import create_app
 from knowledge.channels import record_delivery
 from knowledge.db import session_factory
-from knowledge.feedback import FeedbackDraft, record, reference
+from knowledge.feedback.items import FeedbackDraft, record, reference
 from knowledge.models import AuditEntry, ChannelDelivery, FeedbackItem
 from settings import Settings
 from tests.fakes.gateway import gateway_settings

@@ -10,8 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.feedback import change_status, reference
-from knowledge.feedback_report import (
+from knowledge.feedback.inbox import to_row
+from knowledge.feedback.items import change_status, reference
+from knowledge.feedback.report import (
     NO_FACILITY,
     bars,
     build_report,
@@ -22,7 +23,6 @@ from knowledge.feedback_report import (
     period_bounds,
     report_xlsx,
 )
-from knowledge.inbox_queries import to_row
 from knowledge.models import FeedbackItem
 from tests.unit.test_inbox_queries import add
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.feedback import is_urgent
+from knowledge.feedback.items import is_urgent
 from vietnamese.text import strip_diacritics
 
 URGENT = [

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
 
-from bot.web import create_app
+from bot.gateway import create_app
 from knowledge.db import create_schema, make_engine
 from knowledge.models import FeedbackItem
 from settings import from_env

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.inbox import BUSY_KEPT, MAX_BUTTONS, Inbox, Incoming
-from bot.rasa_client import RasaClient, Reply
-from bot.stack import channel_lines
+from bot.channels.inbox import BUSY_KEPT, Inbox, Incoming
+from bot.channels.rasa_client import RasaClient, Reply
+from bot.ops.stack import channel_lines
+from bot.shared_state import MAX_BUTTONS
 from knowledge import channels as state
 from settings import Settings
 from tests.fakes.gateway import gateway_settings

@@ -8,8 +8,8 @@ from itertools import count
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.channels import record_delivery
-from knowledge.feedback import FeedbackDraft, change_status, record, reference
-from knowledge.inbox_queries import (
+from knowledge.clock import vietnam_midnight
+from knowledge.feedback.inbox import (
     InboxFilter,
     channels_in_use,
     handlers,
@@ -19,8 +19,8 @@ from knowledge.inbox_queries import (
     search,
     status_counts,
     to_row,
-    vietnam_midnight,
 )
+from knowledge.feedback.items import FeedbackDraft, change_status, record, reference
 from knowledge.models import FeedbackItem
 from knowledge.staff import create_user
 

@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.orm import sessionmaker
 
-from knowledge import feedback
 from knowledge.__main__ import main
 from knowledge.db import create_schema, make_engine
+from knowledge.feedback import items as feedback
 from knowledge.migrations import (
     BASELINE,
     MigrationError,

@@ -12,12 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import queue
 from knowledge.__main__ import main
 from knowledge.db import engine_for
-from knowledge.feedback import FeedbackDraft, change_status, record
-from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
-from knowledge.privacy import (
+from knowledge.feedback.items import FeedbackDraft, change_status, record
+from knowledge.feedback.privacy import (
     apply_retention,
     forget_conversation,
     forget_everywhere,
@@ -25,7 +23,9 @@ from knowledge.privacy import (
     purge_conversations,
     retention_everywhere,
 )
-from knowledge.spool import Spool
+from knowledge.feedback.spool import Spool
+from knowledge.kb import queue
+from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
 from settings import from_env, get_settings
 
 NOW = dt.datetime.now(dt.timezone.utc)

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.web import create_app
+from bot.gateway import create_app
 from knowledge.db import session_factory
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.queue import record_question
 from knowledge.models import QueuedQuestion, StaffTrainingExample
-from knowledge.queries import entry_by_key
-from knowledge.queue import record_question
 from knowledge.staff import recent_audit
 from settings import Settings, from_env
 from tests.unit.test_staff_app import add_account, csrf_of, login

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.queries import choose_entry
-from knowledge.ranking import rank, terms
+from knowledge.kb.queries import choose_entry
+from knowledge.kb.ranking import rank, terms
 
 
 class Fake:

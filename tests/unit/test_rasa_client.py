@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply
 
 ANSWER = [{"recipient_id": "zalo:1", "text": "Đặc xá là..."}]
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from actions.actions import RATE_BUTTONS, ActionAnswer, ActionRateAnswer
-from bot.web import create_app
+from bot.gateway import create_app
 from knowledge.db import session_factory
-from knowledge.faq import update_entry
+from knowledge.kb.faq import update_entry
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.queue import family_key, family_salt, record_rating
 from knowledge.models import AnswerRating, QueuedQuestion
-from knowledge.queries import entry_by_key
-from knowledge.queue import family_key, family_salt, record_rating
 from settings import Settings, from_env, get_settings
 from tests.unit.test_staff_app import add_account, login
 

@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from benchmarks.heldout import FLOORS
-from benchmarks.heldout import load as load_heldout
-from bot.retraining import RetrainError, below_floor, current_model, decide, prepare_data
-from bot.stack import free_port
-from bot.web import create_app
+from bot.gateway import create_app
+from bot.ops.heldout import FLOORS
+from bot.ops.heldout import load as load_heldout
+from bot.ops.retraining import RetrainError, below_floor, current_model, decide, prepare_data
+from bot.ops.stack import free_port
 from knowledge.models import StaffTrainingExample, TrainingRun
 from knowledge.staff import recent_audit
 from knowledge.training_runs import (
@@ -144,7 +144,7 @@ def test_a_passing_model_that_no_server_takes_is_a_failure_naming_the_server(
 def test_the_start_uses_the_last_deployed_model_of_the_same_inputs(
     tmp_path: Path, db_url: str, session_maker: sessionmaker[Session]
 ) -> None:
-    from bot.training import fingerprint
+    from bot.ops.training import fingerprint
 
     settings = _settings(tmp_path, db_url)
     trained = tmp_path / "trained.tar.gz"

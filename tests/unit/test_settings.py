@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stack import tracker_store_config
+from bot.ops.stack import tracker_store_config
 from settings import DEFAULT_CONTACT, from_env
 
 

@@ -16,17 +16,17 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.auth import staff_app
-from bot.inbox import MAX_BUTTONS, RATE_LIMITED, Inbox, Incoming
-from bot.rasa_client import RasaClient, Reply
-from bot.shared_state import SharedState, check_redis
+from bot.channels.inbox import RATE_LIMITED, Inbox, Incoming
+from bot.channels.rasa_client import RasaClient, Reply
+from bot.ops.stack import free_port
+from bot.shared_state import MAX_BUTTONS, SharedState, check_redis
+from bot.staff.auth import staff_app
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from knowledge.models import KeptMessage
 from settings import Settings
 from tests.databases import postgres_schema_url
 from tests.fakes.gateway import gateway_settings
-from tests.fakes.server import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEES = {"title": "Chi phí", "payload": "/ask_fees"}

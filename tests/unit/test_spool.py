@@ -17,9 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.db import create_schema, engine_for, make_engine
-from knowledge.feedback import FeedbackDraft, reference
+from knowledge.feedback.items import FeedbackDraft, reference
+from knowledge.feedback.spool import Saved, Spool, SpoolWorker, save, spool_directory
 from knowledge.models import FeedbackItem
-from knowledge.spool import Saved, Spool, SpoolWorker, save, spool_directory
 from settings import from_env
 
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from bot.auth import session_secret
-from bot.web import create_app
+from bot.gateway import create_app
+from bot.staff.auth import session_secret
 from knowledge.db import session_factory
 from knowledge.staff import create_user, get_user, recent_audit
 from settings import Settings, from_env

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import telegram
-from bot.inbox import BUSY_KEPT
+from bot.channels import telegram
+from bot.channels.inbox import BUSY_KEPT
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from settings import ROOT, Settings

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import zalo
-from bot.inbox import BUSY_KEPT, RATE_LIMITED, Inbox
-from bot.rasa_client import RasaClient, Reply
+from bot.channels import zalo
+from bot.channels.inbox import BUSY_KEPT, RATE_LIMITED, Inbox
+from bot.channels.rasa_client import RasaClient, Reply
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from settings import Settings

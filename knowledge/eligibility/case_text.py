@@ -1,0 +1,478 @@
+"""Reading the facts of one case from what a family wrote.
+
+"Chồng em bị 6 năm tù tội lừa đảo, đã ở 3 năm rưỡi, cải tạo tốt, án phí nộp rồi" gives the
+sentence, the time served, the crime, the rating and the payments in ``Case`` terms. Only facts
+the message states are returned; a fact it does not mention stays absent, so the form asks for
+it. The rules are cue words read on folded text, so they work with or without diacritics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from knowledge.eligibility.case_words import (
+    BREAKS,
+    CIVIL_CUES,
+    CIVIL_STATUS,
+    DETENTION_AFTER,
+    DETENTION_CUE,
+    DONT_KNOW,
+    FINE_CUES,
+    FINE_STATUS,
+    IGNORED,
+    NEG,
+    NO_PRIORITY,
+    POINT,
+    PRIORITY_WORDS,
+    RATING_CUES,
+    RATINGS,
+    REMAINING,
+    ROLE_AFTER,
+    ROLE_BEFORE,
+    SENTENCE,
+    SERVED,
+    STATUS_WINDOW,
+    UNSURE,
+    WEAK,
+    WINDOW,
+    CaseText,
+    positions,
+    prepare,
+    starts_at,
+)
+from knowledge.eligibility.durations import duration_spans, parse_sentence
+from knowledge.eligibility.evaluator import crime_codes
+from knowledge.eligibility.round_rules import load_law
+from vietnamese.text import fold, normalize
+
+# --- Lengths: sentence, time served, time remaining --------------------------------------------
+
+
+def _role(t: CaseText, start: int, end: int) -> str | None:
+    """What a length at tokens ``start:end`` is, from the words around it; None if unsaid."""
+    after = t.plain[end] if end < len(t.plain) else ""
+    if ROLE_AFTER.get(after) in (IGNORED, REMAINING):
+        return ROLE_AFTER[after]
+    k = start - 1
+    while k >= 0 and start - k <= WINDOW and t.plain[k] not in BREAKS:
+        if t.plain[k] == "giam" and t.raw[k] == "giảm":
+            return IGNORED if k == start - 1 else SENTENCE
+        if t.plain[k] == "con" and t.raw[k] == "còn" and k == start - 1:
+            return REMAINING
+        for size in (2, 1):
+            key = tuple(t.plain[k - size + 1 : k + 1])
+            if len(key) == size and key in ROLE_BEFORE:
+                return ROLE_BEFORE[key]
+        k -= 1
+    return ROLE_AFTER.get(after)
+
+
+def length_roles(text: str) -> list[tuple[str | None, int]]:
+    """Each length in ``text`` in months, with what the words around it say it is.
+
+    The role is "sentence", "served", "remaining", or None when nothing says.
+    """
+    t = prepare(text)
+    found = []
+    for span in duration_spans(t.words):
+        role = _role(t, span.start, span.end)
+        if role != IGNORED:
+            found.append((role, int(span.months + Fraction(1, 2))))
+    return found
+
+
+def detention_in(text: str) -> dict[str, Any]:
+    """A date, month or year of detention given as an answer ("2/9/2021", "tháng 3/2020")."""
+    return _detention(prepare(text), need_cue=False)
+
+
+def _lengths(t: CaseText) -> dict[str, int]:
+    sentence: Fraction | None = None
+    served: Fraction | None = None
+    remaining: Fraction | None = None
+    unsaid: list[Fraction] = []
+    for span in duration_spans(t.words):
+        role = _role(t, span.start, span.end)
+        if role == SENTENCE and sentence is None:
+            sentence = span.months
+        elif role == SERVED and served is None:
+            served = span.months
+        elif role == REMAINING and remaining is None:
+            remaining = span.months
+        elif role is None:
+            unsaid.append(span.months)
+    for months in unsaid:  # "bị 6 năm, 3 năm rưỡi rồi": first the sentence, then the time
+        if sentence is None:
+            sentence = months
+        elif served is None and remaining is None:
+            served = months
+    if served is None and remaining is not None and sentence is not None:
+        served = sentence - remaining
+    found = {"sentence_months": sentence, "served_months": served}
+    return {k: int(v + Fraction(1, 2)) for k, v in found.items() if v is not None and v > 0}
+
+
+def _kind(t: CaseText, sentence_months: int | None) -> str | None:
+    if re.search(r"(?<!khong phai )\bchung than\b", t.joined):
+        not_reduced = re.search(r"\b(chua|khong|ko) (duoc )?giam\b", t.joined)
+        reduced = re.search(r"\b(giam (xuong|con|thanh)|xuong con|duoc giam)\b", t.joined)
+        return "life_commuted" if reduced and not not_reduced else "life"
+    if re.search(r"\b(tu|an) co thoi han\b", t.joined):
+        return "fixed_term"
+    kind = parse_sentence(t.joined).kind
+    if kind is None and sentence_months:
+        return "fixed_term"
+    return kind
+
+
+def _detention(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
+    """The day (or month, or year) of arrest or custody, when a detention word comes before."""
+    forms = (
+        (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),
+        (r"(?:ngay|mung|hom) (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
+        (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
+        (r"(?<![\d/])(\d{1,2})\s*/\s*((?:19|20)\d\d)", "my"),
+        (r"\bnam ((?:19|20)\d\d)", "y"),
+    )
+    for pattern, form in forms:
+        for m in re.finditer(pattern, t.folded):
+            before = t.folded[max(0, m.start() - 60) : m.start()]
+            after = t.folded[m.end() : m.end() + 40]
+            if need_cue and not (DETENTION_CUE.search(before) or DETENTION_AFTER.match(after)):
+                continue
+            numbers = [int(g) for g in m.groups()]
+            try:
+                if form == "dmy":
+                    day, month, year = numbers
+                    return {"detention_start": dt.date(year, month, day).isoformat()}
+                if form == "my" and 1 <= numbers[0] <= 12:
+                    return {"detention_year": numbers[1], "detention_month": numbers[0]}
+                if form == "y":
+                    return {"detention_year": numbers[0]}
+            except ValueError:
+                continue
+    return {}
+
+
+# --- Crime, rating, payments -------------------------------------------------------------------
+
+
+def _clauses(t: CaseText) -> list[str]:
+    return [c.strip() for c in re.split(r"[,|]| nhung ", t.joined) if c.strip()]
+
+
+def _crime(t: CaseText) -> str | None:
+    """The crimes the message names, as the law names them ("Trộm cắp tài sản (Điều 173)")."""
+    law = load_law()
+    codes: dict[str, None] = {}
+    for clause in _clauses(t):
+        codes |= dict.fromkeys(sorted(crime_codes(clause, law) or ()))
+    if codes:
+        return "; ".join(f"{law.crimes.get(c, 'Tội')} (Điều {c} BLHS)" for c in codes)
+    found = re.search(r"(?<!phạm )\btội (?:danh )?(?!gì|nào)([^,.;:!?\n]{3,60})", " ".join(t.raw))
+    return found.group(1).strip() if found else None
+
+
+def _rating(t: CaseText) -> str | None:
+    w = t.plain
+    for pattern, value in RATINGS.items():
+        for k in positions(w, pattern):
+            before = []
+            j = k - 1
+            while j >= 0 and k - j <= 4 and w[j] not in BREAKS:
+                before.append(w[j])
+                j -= 1
+            if not RATING_CUES & set(before):
+                continue
+            negated = bool(before) and (
+                before[0] in NEG or (len(before) > 1 and before[0] == "duoc" and before[1] in NEG)
+            )
+            return "other" if negated else value
+    return None
+
+
+def _status(
+    t: CaseText, cues: Iterable[tuple[str, ...]], table: dict[tuple[str, ...], Any]
+) -> list:
+    """For each place a cue appears, the value of the nearest status words in its clause.
+
+    A clause that says the family does not know gives ``UNSURE``; "chưa nộp xong" is "chưa".
+    """
+    w = t.plain
+    values = []
+    for cue in cues:
+        for start in positions(w, cue):
+            end = start + len(cue)
+            lo = max([i + 1 for i in range(start) if w[i] in BREAKS] or [0])
+            hi = min([i for i in range(end, len(w)) if w[i] in BREAKS] or [len(w)])
+            if DONT_KNOW.search(" ".join(w[lo:hi])):
+                values.append(UNSURE)
+                continue
+            best: tuple[float, Any] | None = None
+            for k in range(max(0, start - STATUS_WINDOW), min(len(w), end + STATUS_WINDOW)):
+                between = w[min(k, start) : max(k, end)]
+                if "|" in between or "nhung" in between or start <= k < end:
+                    continue
+                for pattern, value in table.items():
+                    if not starts_at(w, k, pattern):
+                        continue
+                    gap = start - (k + len(pattern)) if k < start else k - end
+                    negated = value not in (False, "no") and NEG & set(w[max(0, k - 2) : k])
+                    if gap < 0 or negated:
+                        continue
+                    score = gap + 4 * (pattern in WEAK) - len(pattern) / 10
+                    if best is None or score < best[0]:
+                        best = (score, value)
+            if best is not None:
+                values.append(best[1])
+    return values
+
+
+def _fines(found: list[Any]) -> bool | None:
+    if UNSURE in found:
+        return None
+    if False in found:
+        return False
+    return True if found else None
+
+
+def _civil(t: CaseText, statuses: list[Any]) -> str | None:
+    found = set(statuses)
+    if UNSURE in found:
+        return None
+    if "partly" in found:  # partly paid counts only with a "not able to pay" decision
+        return "partly_unable" if re.search(r"\bchua co dieu kien\b", t.joined) else None
+    for value in ("no", "met", "none"):
+        if value in found:
+            return value
+    return None
+
+
+# --- Exclusions and priority groups ------------------------------------------------------------
+
+NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
+
+
+def _priors(t: CaseText) -> int | None:
+    j = t.joined
+    if re.search(
+        r"\b(khong|ko|k|chua)( co| he| tung| bi| mang)* tien an\b|\blan dau (pham toi|bi an|"
+        r"bi xu|vi pham|di tu|bi bat|bi ket an)\b|\bchua (tung |he |bao gio )*(bi |phai )?"
+        r"(an tich|ket an|di tu|o tu|bi an|vao tu)|\btien an( \w+)?? (khong|ko|chua|0)\b",
+        j,
+    ):
+        return 0
+    found = re.search(r"\b(\d+|mot|hai|ba|bon|nam) tien an\b", j)
+    if found and not re.search(r"\b(khong|ko|chua)\s*$", j[: found.start()]):
+        word = found.group(1)
+        return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return None
+
+
+def _amnestied(t: CaseText) -> bool | None:
+    j = t.joined
+    if re.search(r"\b(chua|khong|ko|k)( tung| he| bao gio)* (duoc )?dac xa\b", j) or re.search(
+        r"\bdac xa (truoc day|truoc kia|lan truoc) (chua|khong|ko)\b", j
+    ):
+        return False
+    if re.search(r"\b(da|tung) (tung )?(duoc )?dac xa\b", j):
+        return True
+    return None
+
+
+def _prosecuted(t: CaseText) -> bool | None:
+    found = None
+    for m in re.finditer(
+        r"\b(truy cuu|truy to|dieu tra|xet xu|khoi to|vu an|vu viec|toi)( \w+){0,6}? khac\b",
+        t.joined,
+    ):
+        clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
+        after = t.joined[m.end() :].split()[:2]
+        if NEG & set(clause[-8:]) or (after and after[0] in NEG):  # "tội khác: không"
+            return False
+        found = True
+    return found
+
+
+def _creditor(t: CaseText) -> bool | None:
+    """Whether the person owed agreed to wait (or it is the State's money); a refusal wins."""
+    if re.search(r"\btai san (cua )?nha nuoc\b", t.joined):
+        return True
+    said = []
+    for m in re.finditer(r"\bdong y\b", t.joined):
+        clause = re.split(r"[|,]", t.joined[: m.start()])[-1].split()
+        if re.search(
+            r"\b(bi hai|duoc boi thuong|duoc thi hanh|chu no|ben kia)\b", " ".join(clause)
+        ):
+            said.append(not (NEG & set(clause[-2:])))
+    return None if not said else all(said)
+
+
+def _complied(t: CaseText) -> bool | None:
+    """On suspension: whether the person kept the law at home."""
+    if re.search(
+        r"\bchap hanh (nghiem|dung|tot)( chinh)?( phap luat)?\b|\b(khong|ko|k) (co )?vi pham\b",
+        t.joined,
+    ):
+        return True
+    for m in re.finditer(r"\bvi pham\b", t.joined):
+        if not NEG & set(t.joined[: m.start()].split()[-2:]):
+            return False
+    return None
+
+
+def _protest(t: CaseText) -> bool | None:
+    """A protest (kháng nghị giám đốc thẩm, tái thẩm) against the judgment."""
+    for m in re.finditer(r"\bkhang nghi\b", t.joined):
+        return not (NEG & set(t.joined[: m.start()].split()[-3:]))
+    return None
+
+
+def _ages(t: CaseText) -> dict[str, int]:
+    ages: dict[str, int] = {}
+    for m in re.finditer(r"\b(\d{1,3}) tuoi\b", t.joined):
+        age = int(m.group(1))
+        before = re.split(r"[|,]", t.joined[max(0, m.start() - 40) : m.start()])[-1]
+        if re.search(r"\b(con|chau)\b( \w+){0,2}$", before) and not re.search(
+            r"\b(pham toi|gay an)\b", before
+        ):
+            continue  # a child's age
+        if re.search(r"\b(pham toi|luc do|khi do|gay an|luc vi pham)\b", before):
+            under = re.search(r"\b(duoi|chua du)\s*$", before)
+            ages.setdefault("age_at_offence", age - 1 if under else age)
+        elif re.search(r"\b(duoi|chua den|chua toi|gan|sap|hon|ngoai|tren)\s*$", before):
+            continue  # "dưới 70 tuổi", "chưa đến 70 tuổi": not the age itself
+        else:
+            ages.setdefault("age_now", age)
+    if re.search(r"\b(tren|ngoai|hon) 70 tuoi|\b70 tuoi tro len\b", t.joined):
+        ages["age_now"] = max(ages.get("age_now", 0), 70)
+    for clause in re.split(r"[|,]", t.joined):
+        if re.search(r"\b(chua du|duoi|chua) 18\b", clause) and re.search(
+            r"\b(pham toi|gay an|vi pham)\b", clause
+        ):
+            ages.setdefault("age_at_offence", 17)
+    return ages
+
+
+def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
+    groups = set()
+    for key, phrases in PRIORITY_WORDS.items():
+        for phrase in phrases:
+            for m in re.finditer(rf"\b{phrase}\b", t.joined):
+                before = t.joined[: m.start()].split()[-3:]
+                if not NEG & set(before):
+                    groups.add(key)
+    groups |= set(POINT.findall(" ".join(t.raw)))
+    if ages.get("age_now", 0) >= 70:
+        groups.add("aged_70")
+    if ages.get("age_at_offence", 99) < 18:
+        groups.add("under_18_at_offence")
+    if groups:
+        return frozenset(groups)
+    said_none = NO_PRIORITY.search(t.joined) or re.search(r"\buu tien (khong|ko|chua)\b", t.joined)
+    return frozenset() if said_none else None
+
+
+# --- The round ---------------------------------------------------------------------------------
+
+
+def states_case(text: str) -> bool:
+    """Whether a message is about someone's sentence (so a case check can be offered), even
+    one the family says it knows nothing about."""
+    facts = read_case(text)
+    return bool(
+        {"sentence_kind", "sentence_months", "served_months", "detention_start"} & set(facts)
+    )
+
+
+def round_named(text: str, current_round: str) -> str | None:
+    """The amnesty round a message names ("đợt 2/9/2025", "năm 2024", "đợt này"), if any.
+
+    Returns a round id ("2024", "2025-1", "2025-2", "2026"); None when no round, or only
+    "2025" without saying which of its two rounds.
+    """
+    folded = fold(normalize(text))
+    years = set(re.findall(r"\b(?:dot|dac xa)\b[^.;|]{0,25}?\b(202[4-9])\b", folded))
+    if "2025" in years:
+        first = re.search(r"\b30\s*/\s*4\b|\bdot (1|mot|dau)\b|giai phong", folded)
+        second = re.search(r"\b2\s*/\s*9\b|\bdot (2|hai)\b|quoc khanh", folded)
+        if bool(first) != bool(second):
+            return "2025-1" if first else "2025-2"
+        years.discard("2025")
+    if len(years) == 1:
+        return years.pop()
+    if re.search(r"\b(dot nay|nam nay|lan nay|dot toi|sap toi)\b", folded):
+        return current_round
+    return None
+
+
+# --- What the family says it does not know -----------------------------------------------------
+
+UNKNOWN = "unknown"  # the form's word for "the family does not know"
+UNSURE_CUES = {
+    "sentence_kind": r"\b(an gi|loai an)\b",
+    "sentence_months": r"\b(muc an|bao nhieu nam)\b",
+    "served_months": r"\b(bao lau|duoc bao nhieu)\b",
+    "crime": r"\b(toi gi|ten toi|toi danh|toi nao)\b",
+    "rating": r"\b(xep loai|cai tao|ren luyen)\b",
+    "prior_convictions": r"\btien an\b",
+    "prosecuted_other": r"\b(truy cuu|truy to|toi khac|vu an khac)\b",
+    "priority": r"\buu tien\b",
+}
+
+
+def _unsure(t: CaseText, fines: list[Any], civil: list[Any]) -> set[str]:
+    """Facts a sentence of the message says the family does not know ("tội gì em không nhớ")."""
+    found = set()
+    for sentence in t.joined.split("|"):
+        if DONT_KNOW.search(sentence):
+            found |= {fact for fact, cue in UNSURE_CUES.items() if re.search(cue, sentence)}
+    if UNSURE in fines:
+        found.add("fines_paid")
+    if UNSURE in civil:
+        found.add("civil")
+    return found
+
+
+# --- All together ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def read_case(text: str) -> dict[str, Any]:
+    """The facts ``text`` states, keyed by ``Case`` field; unstated facts are absent.
+
+    Values are in the evaluator's terms: months, "fixed_term", "tot", True, an ISO date...
+    ``detention_month`` (1–12) goes with ``detention_year`` when only the month is given.
+    A fact the family says it does not know is ``UNKNOWN``.
+    """
+    t = prepare(text)
+    facts: dict[str, Any] = dict(_lengths(t))
+    facts["sentence_kind"] = _kind(t, facts.get("sentence_months"))
+    if facts["sentence_kind"] == "life":
+        facts.pop("sentence_months", None)  # a length then is time served, never the sentence
+    ages = _ages(t)
+    fines = _status(t, FINE_CUES, FINE_STATUS)
+    civil = _status(t, CIVIL_CUES, CIVIL_STATUS)
+    facts |= _detention(t) | ages
+    facts |= {
+        "crime": _crime(t),
+        "rating": _rating(t),
+        "fines_paid": _fines(fines),
+        "civil": _civil(t, civil),
+        "prior_convictions": _priors(t),
+        "amnestied_before": _amnestied(t),
+        "prosecuted_other": _prosecuted(t),
+        "creditor_agreed": _creditor(t),
+        "complied_on_suspension": _complied(t)
+        if facts["sentence_kind"] == "on_suspension"
+        else None,
+        "under_protest": _protest(t),
+        "priority": _priority(t, ages),
+    }
+    known = {k: v for k, v in facts.items() if v is not None}
+    return {fact: UNKNOWN for fact in _unsure(t, fines, civil)} | known

@@ -1,0 +1,170 @@
+"""The words a case is read from: each message prepared once (folded words, clause breaks,
+numbers), and the cue tables the readers in :mod:`knowledge.eligibility.case_text` use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.eligibility.durations import word_tokens
+from vietnamese.text import fold, normalize
+
+BREAKS = frozenset({",", "|"})
+NEG = frozenset({"khong", "ko", "k", "chua", "chang", "hok", "khg", "hong"})
+WINDOW = 6  # words looked at around a cue
+
+# What the words just before a length say it is (nearest cue wins; two words before one).
+SENTENCE, SERVED, REMAINING, IGNORED = "sentence", "served", "remaining", "ignored"
+ROLE_BEFORE: dict[tuple[str, ...], str] = {
+    ("con", "lai"): REMAINING,
+    ("giam", "con"): SENTENCE,  # "chung thân được giảm còn 30 năm"
+    ("giam", "xuong"): SENTENCE,
+    ("duoc", "giam"): IGNORED,  # a reduction, not a sentence
+    ("o", "tu"): SERVED,
+    ("ngoi", "tu"): SERVED,
+    ("di", "tu"): SERVED,
+    ("vao", "tu"): SERVED,
+    ("bi", "tu"): SENTENCE,
+    ("an", "tu"): SENTENCE,
+    ("tam", "giam"): SERVED,
+    ("bi", "giam"): SERVED,
+    ("thi", "hanh"): SERVED,
+    ("chap", "hanh"): SERVED,
+    ("cai", "tao"): SERVED,
+    ("o",): SERVED,
+    ("ngoi",): SERVED,
+    ("duoc",): SERVED,
+    ("da",): SERVED,
+    ("mat",): SERVED,  # "mất 3 năm trong trại"
+    ("bi",): SENTENCE,
+    ("tuyen",): SENTENCE,
+    ("xu",): SENTENCE,
+    ("an",): SENTENCE,
+    ("lanh",): SENTENCE,
+    ("phat",): SENTENCE,
+    ("muc",): SENTENCE,
+    ("xuong",): SENTENCE,
+    ("thanh",): SENTENCE,
+    ("tong",): SENTENCE,
+    ("tu",): SENTENCE,  # "tù 6 năm" (after "ở", "đi"... see the pairs above)
+    ("duoi",): IGNORED,  # "con dưới 36 tháng"
+    ("tren",): IGNORED,
+}
+ROLE_AFTER: dict[str, str] = {"tuoi": IGNORED, "nua": REMAINING, "tu": SENTENCE, "roi": SERVED}
+
+RATINGS = {("tot",): "tot", ("kha",): "kha", ("trung", "binh"): "other", ("kem",): "other"}
+RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep"})
+
+# Payment status words near a cue, with the value they mean (longest match at a place wins).
+FINE_CUES = (("an", "phi"), ("tien", "phat"), ("phat", "tien"), ("phat", "bo", "sung"))
+FINE_STATUS: dict[tuple[str, ...], bool] = {
+    ("khong", "phai"): True,  # nothing to pay
+    ("khong", "bi"): True,
+    ("khong", "co", "tien", "phat"): True,
+    ("khong", "co", "tien", "nop"): False,
+    ("khong", "co", "tien", "dong"): False,
+    ("chua",): False,
+    ("con", "no"): False,
+    ("con", "thieu"): False,
+    ("chua", "nop"): False,
+    ("da",): True,
+    ("xong",): True,
+    ("roi",): True,
+    ("het",): True,
+    ("day", "du"): True,
+    ("nop", "du"): True,
+    ("da", "nop"): True,
+    ("da", "dong"): True,
+}
+CIVIL_CUES = (
+    ("boi", "thuong"),
+    ("den", "bu"),
+    ("boi", "hoan"),
+    ("tra", "lai", "tai", "san"),
+    ("nghia", "vu", "dan", "su"),
+)
+CIVIL_STATUS: dict[tuple[str, ...], str] = {
+    ("khong", "phai"): "none",
+    ("khong", "co"): "none",
+    ("khong", "bi", "buoc"): "none",
+    ("khong", "co", "nghia", "vu"): "none",
+    ("khong", "co", "tien"): "no",
+    ("chua",): "no",
+    ("con", "no"): "no",
+    ("mot", "phan"): "partly",
+    ("1", "phan"): "partly",
+    ("da",): "met",
+    ("xong",): "met",
+    ("het",): "met",
+    ("day", "du"): "met",
+    ("da", "boi", "thuong"): "met",
+}
+WEAK = frozenset({("da",), ("roi",)})  # a bare "đã" may belong to another verb
+UNSURE = "unsure"  # "không biết", "chưa rõ": the family does not know
+DONT_KNOW = re.compile(r"\b(khong|ko|k|chua) (biet|ro|nho|nam duoc)\b")
+STATUS_WINDOW = 8
+
+PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
+    "serious_illness": (
+        "benh hiem ngheo",
+        "benh nan y",
+        "ung thu",
+        "benh nang",
+        "om nang",
+        "om dau thuong xuyen",
+        "suy than",
+        "hiv",
+        "tai bien",
+    ),
+    "pregnant_or_young_child": ("mang thai", "co thai", "con nho", "con duoi 36 thang"),
+    "severe_disability": ("khuyet tat", "mat nang luc", "han che nang luc"),
+    "sole_breadwinner": ("lao dong duy nhat", "tru cot duy nhat", "hoan canh kho khan"),
+    "revolution_merit": (
+        "liet si",
+        "nguoi co cong",
+        "co cong voi cach mang",
+        "thuong binh",
+        "benh binh",
+        "me viet nam anh hung",
+    ),
+    "great_merit": ("lap cong",),
+    "president_other": ("chu tich nuoc quyet dinh",),
+}
+POINT = re.compile(r"\bđiểm ([a-iđ])\)? (?:của )?khoản 3 (?:của )?điều 11\b")
+NO_PRIORITY = re.compile(
+    r"\b(khong|ko|k|chua) (thuoc|co|nam trong|phai|duoc huong)( \w+){0,2}? "
+    r"(uu tien|dien uu tien|nhom uu tien|truong hop dac biet)"
+)
+DETENTION_CUE = re.compile(
+    r"(bat|tam giam|tam giu|bi giam|vao trai|vao tu|di tu|o tu|nhap trai|chap hanh an)"
+    r"\b[^.;|]{0,40}$"
+)
+DETENTION_AFTER = re.compile(r"^[^.;|]{0,25}\b(bi (\w+ ){0,2}bat|bi tam giam|bi giam)\b")
+
+
+@dataclass(frozen=True)
+class CaseText:
+    words: list[str]  # folded, with "," and "|" breaks; "~" marks a mistyped number word
+    plain: list[str]  # the same without the "~" marks, for cue words
+    raw: list[str]  # the same words as typed (lower case, with marks if any)
+    joined: str  # the plain words joined by spaces
+    folded: str  # the folded message with its punctuation
+
+
+def prepare(text: str) -> CaseText:
+    lines = re.sub(r"\s*\n+\s*[-*•+]?\s*", ". ", text)  # one fact per line ends a clause
+    lines = re.sub(r"(?<=\d)\s?t\b", " tuổi", lines.replace(":", " "))  # "17t": 17 tuổi
+    norm = normalize(lines)
+    words = word_tokens(norm, breaks=True)
+    raw = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[,.;:!?\n()]", norm.lower())  # as word_tokens
+    plain = [w.rstrip("~") for w in words]
+    return CaseText(words, plain, raw, " ".join(plain), fold(norm))
+
+
+def starts_at(words: list[str], k: int, pattern: tuple[str, ...]) -> bool:
+    return words[k] == pattern[0] and tuple(words[k : k + len(pattern)]) == pattern
+
+
+def positions(words: list[str], pattern: tuple[str, ...]) -> Iterable[int]:
+    return (k for k in range(len(words)) if starts_at(words, k, pattern))
