@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from knowledge import backup
+from knowledge.clock import vietnam_today
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.feedback.privacy import command as privacy_command
-from knowledge.kb.loader import ContentError, read_entries, read_rounds, sync
+from knowledge.kb.loader import ContentError, read_entries, read_laws, read_rounds, sync
 from knowledge.kb.queue import TRAINING_FILE
+from knowledge.kb.rechecks import flag_law_changes
 from knowledge.kb.training_export import export_command
 from knowledge.migrations import migrate_command
 from settings import get_settings
@@ -18,14 +20,17 @@ from settings import get_settings
 
 def load(database_url: str) -> int:
     try:
-        entries, rounds = read_entries(), read_rounds()
+        entries, rounds, laws = read_entries(), read_rounds(), read_laws()
     except ContentError as exc:
         print(f"Knowledge base not loaded: {exc}", file=sys.stderr)
         return 1
     create_schema(engine_for(database_url))
     with session_factory(database_url).begin() as session:
-        report = sync(session, entries, rounds)
+        report = sync(session, entries, rounds, laws)
+        flagged = flag_law_changes(session, get_settings().today or vietnam_today())
     print(f"Knowledge base: {report}.")
+    if flagged:
+        print(f"  {flagged} re-checks added: a text entries rest on took effect or ended")
     for key in report.kept_staff_edits:
         print(f"  kept the staff edit of {key} (the YAML changed too: review it)")
     return 0

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     text,
 )
@@ -54,10 +55,23 @@ class Entry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # What the question is about and what the entry answers (docs/knowledge-format.md); last
+    # because migration 0002 added them, so a new database has the columns in the same order.
+    measure: Mapped[str] = mapped_column(
+        String(30), default="amnesty", server_default="amnesty", index=True
+    )
+    facet: Mapped[str] = mapped_column(String(20), default="overview", server_default="overview")
+    lead: Mapped[str] = mapped_column(Text, default="", server_default="")
+    minors: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Ids of the legal texts the answer rests on (knowledge/kb/laws.yml).
+    laws: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Round(Base):
-    """An amnesty round: its decision, guidance, cut-off date and what is verified."""
+    """An amnesty round on the calendar: its decision, guidance, cut-off and release dates,
+    status and results, each with its source (``sources``), and its rules as data (``rules``:
+    the time each group must have served, the exclusions it adds), which the eligibility check
+    reads from here, so a staff edit reaches it."""
 
     __tablename__ = "kb_round"
 
@@ -73,6 +87,47 @@ class Round(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     source_hash: Mapped[str | None] = mapped_column(String(64))
     edited_by: Mapped[str | None] = mapped_column(String(100))
+    # The calendar and the rules (migration 0002).
+    occasion: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(  # ROUND_STATUSES
+        String(20), default="unknown", server_default="unknown"
+    )
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    cutoff_date: Mapped[dt.date | None] = mapped_column(Date)
+    release_date: Mapped[dt.date | None] = mapped_column(Date)
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+
+
+class Law(Base):
+    """A legal text answers rest on, with the dates it takes effect and ends."""
+
+    __tablename__ = "kb_law"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    in_force: Mapped[dt.date | None] = mapped_column(Date)
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    read: Mapped[str] = mapped_column(String(20))  # text | copy | press | listing
+
+
+class Recheck(Base):
+    """An entry to re-check because a text it rests on took effect or ended on ``changed_on``.
+
+    Unique per (entry, law, date), so several gateways flagging at once add it once.
+    """
+
+    __tablename__ = "kb_recheck"
+    __table_args__ = (UniqueConstraint("entry_key", "law_id", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_key: Mapped[str] = mapped_column(String(100), index=True)
+    law_id: Mapped[str] = mapped_column(String(60))
+    changed_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(400))
+    flagged_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- Staff accounts and audit (the staff web app) ----------------------------------------------

@@ -52,6 +52,48 @@ AMNESTY_INTENTS = frozenset(
 CASE_INTENTS = frozenset({"ask_conditions", "ask_exclusions", "check_eligibility"})
 
 ROUND_IDS = ("law", "2024", "2025-1", "2025-2", "2026")
+ROUND_STATUSES = ("considering", "completed", "unknown")
+
+# What a question is about, finer than the intents (docs/knowledge-format.md).
+MEASURES = (
+    "amnesty",
+    "reduction",
+    "special_reduction",
+    "early_release",
+    "postponement",
+    "suspension",
+    "suspended_sentence",
+    "exemption",
+    "commutation",
+    "record_clearing",
+    "civil_judgment",
+    "after_release",
+    "detention",
+    "prison_life",
+    "custody_harm",
+    "complaints",
+    "trial",
+    "foreign",
+    "scams",
+    "region",
+    "out_of_scope",
+)
+# What an entry answers about its measure.
+FACETS = (
+    "overview",
+    "conditions",
+    "timing",
+    "procedure",
+    "documents",
+    "where",
+    "money",
+    "effect",
+    "difference",
+    "rights",
+)
+# How a source is known: the text itself, a third-party copy of a 2026 text, the press, a
+# lawyer's or commentary page, or only a document's title.
+SOURCE_KINDS = ("text", "copy", "press", "secondary", "listing")
 
 # How each intent is named on a "did you mean..." button.
 INTENT_LABELS = {

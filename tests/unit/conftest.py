@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.db import create_schema, make_engine
-from knowledge.kb.loader import read_entries, read_rounds, sync
+from knowledge.kb.loader import read_entries, read_laws, read_rounds, sync
 from settings import get_settings
 from tests.databases import database_url
 
@@ -30,7 +30,7 @@ def session_maker(db_url: str) -> Iterator[sessionmaker[Session]]:
 def loaded(session_maker: sessionmaker[Session]) -> sessionmaker[Session]:
     """A database with the project's whole knowledge base loaded."""
     with session_maker.begin() as session:
-        sync(session, read_entries(), read_rounds())
+        sync(session, read_entries(), read_rounds(), read_laws())
     return session_maker
 
 

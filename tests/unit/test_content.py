@@ -9,12 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.kb.loader import ContentError, read_entries, read_rounds, sync
-from knowledge.kb.topics import TOPICS
+from knowledge.kb.loader import ContentError, read_entries, read_laws, read_rounds, sync
+from knowledge.kb.topics import MEASURES, TOPICS
 from knowledge.models import Entry
 
 ENTRIES = read_entries()
 ROUNDS = read_rounds()
+LAWS = {law["id"]: law for law in read_laws()}
+MAX_ANSWER = 1100
+MAX_LEAD = 300
 
 
 def test_every_topic_has_answers() -> None:
@@ -22,11 +25,18 @@ def test_every_topic_has_answers() -> None:
     assert all(n >= 3 for n in counts.values()), counts
 
 
-def test_every_round_is_described() -> None:
+def test_every_measure_has_answers() -> None:
+    counts = {m: sum(e["measure"] == m for e in ENTRIES) for m in MEASURES}
+    assert all(n >= 1 for n in counts.values()), counts
+
+
+def test_every_round_is_on_the_calendar_with_its_status() -> None:
     assert {r["id"] for r in ROUNDS} == {"2024", "2025-1", "2025-2", "2026"}
     (r2026,) = [r for r in ROUNDS if r["id"] == "2026"]
-    assert not r2026["verified"]
-    assert "457/2026/QĐ-CTN" in r2026["decision"]
+    assert not r2026["verified"] and r2026["status"] == "unknown"
+    assert "457/2026/QĐ-CTN" in r2026["decision"] and r2026["release_date"] is None
+    assert sum(r["results"]["people"] for r in ROUNDS if r["id"].startswith("2025")) == 22081
+    assert all(r["status"] == "completed" for r in ROUNDS if r["id"] != "2026")
 
 
 def test_official_numbers_are_used() -> None:
@@ -39,27 +49,69 @@ def test_official_numbers_are_used() -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["key"] for e in ENTRIES])
 def test_entry_is_usable(entry: dict) -> None:
     assert len(entry["questions"]) >= 4
-    assert len(entry["answer"]) <= 1000
+    assert len(entry["answer"]) <= MAX_ANSWER and 0 < len(entry["lead"]) <= MAX_LEAD
+    assert all(law in LAWS for law in entry["laws"])
     # No invented phone numbers: no run of 8 or more digits (spaces and dots allowed).
     assert not re.search(r"(?:\d[ .]?){8,}", entry["answer"]), "looks like a phone number"
     leftover = set(re.findall(r"\{(\w+)\}", entry["answer"])) - {"department", "contact"}
     assert not leftover
 
 
-@pytest.mark.parametrize(
-    "entry", [e for e in ENTRIES if e["topic"] == "ask_fees"], ids=lambda e: e["key"]
-)
-def test_money_answers_carry_the_warning(entry: dict) -> None:
-    answer = entry["answer"].lower()
-    assert "thi hành án dân sự" in answer
-    assert "biên lai" in answer
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["key"] for e in ENTRIES])
+def test_sources_are_honest(entry: dict) -> None:
+    """An article is cited only for a text that was read; "toàn văn" of an unread text is no
+    citation; an entry is verified only when every source is the text itself."""
+    for citation in entry["citations"]:
+        assert "toàn văn" not in citation.get("article", "")
+        if citation["kind"] in ("press", "secondary", "listing"):
+            assert "article" not in citation and "clause" not in citation, citation
+        if citation["kind"] in ("press", "secondary"):
+            assert citation.get("outlet"), citation
+    if entry["verified"]:
+        assert all(c["kind"] in ("text", "copy") for c in entry["citations"])
+        assert "chưa kiểm chứng" not in entry["answer"] + entry["lead"]
+
+
+def test_a_press_only_citation_marked_verified_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "entries:\n  - {key: x, topic: ask_fees, measure: amnesty, facet: money, title: t,\n"
+        "     round: law, verified: true, checked: 2026-11-29, questions: [a], lead: l,\n"
+        "     answer: b, citations: [{document: d, kind: press, outlet: VnExpress}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError, match="verified"):
+        read_entries(tmp_path)
+
+
+def test_an_article_of_an_unread_text_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "entries:\n  - {key: x, topic: ask_fees, measure: amnesty, facet: money, title: t,\n"
+        "     round: law, verified: false, checked: 2026-11-29, questions: [a], lead: l,\n"
+        "     answer: b, citations: [{document: QĐ 457, article: toàn văn, kind: listing}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError, match="article"):
+        read_entries(tmp_path)
+
+
+def test_the_law_in_force_is_reflected() -> None:
+    """The review's currency points: prison life under Luật 127/2025 (from 01/7/2026), civil
+    judgments under Luật 106/2025, juveniles under Luật 59/2024, Kon Tum in Quảng Ngãi."""
+    text = {e["key"]: e["lead"] + e["answer"] for e in ENTRIES}
+    rests = {e["key"]: set(e["laws"]) for e in ENTRIES}
+    assert "lthahs-2025" in rests["prison_visits"] and "01/7/2026" in text["prison_visits"]
+    assert any("luat-thads-2025" in laws for laws in rests.values())
+    assert any(e["minors"] and "luat-59-2024" in e["laws"] for e in ENTRIES)
+    assert "Quảng Ngãi" in text["region_kon_tum"]
+    general = text["conditions_general"]
+    assert "đồng ý" in general  # H1: a private victim's consent when only partly paid
 
 
 def test_bad_topic_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(
-        "entries:\n  - {key: x, topic: ask_weather, title: t, round: law, verified: true,\n"
-        "     checked: 2026-11-29, questions: [a], answer: b,\n"
-        "     citations: [{document: d, article: a}]}\n",
+        "entries:\n  - {key: x, topic: ask_weather, measure: amnesty, facet: money, title: t,\n"
+        "     round: law, verified: true, checked: 2026-11-29, questions: [a], lead: l,\n"
+        "     answer: b, citations: [{document: d, article: a, kind: text}]}\n",
         encoding="utf-8",
     )
     with pytest.raises(ContentError, match="unknown topic 'ask_weather'"):
@@ -68,8 +120,9 @@ def test_bad_topic_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_missing_citation_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(
-        "entries:\n  - {key: x, topic: ask_fees, title: t, round: law, verified: true,\n"
-        "     checked: 2026-11-29, questions: [a], answer: b, citations: []}\n",
+        "entries:\n  - {key: x, topic: ask_fees, measure: amnesty, facet: money, title: t,\n"
+        "     round: law, verified: true, checked: 2026-11-29, questions: [a], lead: l,\n"
+        "     answer: b, citations: []}\n",
         encoding="utf-8",
     )
     with pytest.raises(ContentError, match="citations"):
