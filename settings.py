@@ -5,6 +5,7 @@ Nothing secret has a default here: the Rasa token is generated per run when unse
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,6 @@ class Settings:
 
     database_url: str
     tracker_url: str
-    current_round: str
     department: str
     contact: str
     host: str
@@ -38,6 +38,9 @@ class Settings:
     var_dir: Path
     # Signs the staff web app's session cookie; when unset, generated once into var_dir.
     secret_key: str | None = None
+    # The day the assistant answers as of (rounds "now", "năm nay", periods that end): unset =
+    # today on Vietnam's clock. Set it only to pin a date (tests, checking an answer later).
+    today: dt.date | None = None
     staff_session_minutes: int = 480
     login_rate: str = "5/minute"
     # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
@@ -118,6 +121,16 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number such as 0.6, not {raw!r}") from None
 
 
+def _date(env: dict[str, str], name: str) -> dt.date | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a date like 2026-12-06, not {value!r}") from None
+
+
 def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:
     urls = tuple(u.strip().rstrip("/") for u in env.get(name, "").split(",") if u.strip())
     for url in urls:
@@ -133,7 +146,6 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=env.get("AMNESTY_DATABASE_URL", f"sqlite:///{var_dir / 'amnesty.db'}"),
         tracker_url=env.get("AMNESTY_TRACKER_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
-        current_round=env.get("AMNESTY_CURRENT_ROUND", "2026"),
         department=env.get("AMNESTY_DEPARTMENT")
         or (
             f"{DEFAULT_DEPARTMENT} {env['AMNESTY_PROVINCE']}"
@@ -148,6 +160,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         rasa_token=env.get("AMNESTY_RASA_TOKEN") or None,
         var_dir=var_dir,
         secret_key=env.get("AMNESTY_SECRET_KEY") or None,
+        today=_date(env, "AMNESTY_TODAY"),
         staff_session_minutes=_int(env, "AMNESTY_STAFF_SESSION_MINUTES", 480),
         login_rate=env.get("AMNESTY_LOGIN_RATE", "5/minute"),
         answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 1500),

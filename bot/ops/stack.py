@@ -215,6 +215,8 @@ class Stack:
                 "SANIC_HOST": self.settings.host,
             }
         )
+        if self.settings.today is not None:  # a pinned date reaches the action server too
+            env["AMNESTY_TODAY"] = self.settings.today.isoformat()
         return env
 
     def start(self, web: bool = True) -> None:

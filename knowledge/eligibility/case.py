@@ -39,7 +39,7 @@ MISSING_LABELS: Mapping[str, str] = MappingProxyType(
         "civil": "đã thi hành nghĩa vụ bồi thường, trả lại tài sản chưa",
         "creditor_agreed": "người được bồi thường có đồng ý hoãn hoặc không yêu cầu thi hành không",
         "crime": "tội danh (tên tội hoặc điều luật)",
-        "serious_crime": "tội có thuộc nhóm phải chấp hành ít nhất 1/2 thời gian không",
+        "serious_crime": "mức án riêng của từng tội (khi bị xử nhiều tội)",
         "prior_convictions": "số tiền án trước đây",
         "amnestied_before": "trước đây đã từng được đặc xá chưa",
         "prosecuted_other": "có đang bị truy cứu về một tội khác không",
@@ -48,6 +48,10 @@ MISSING_LABELS: Mapping[str, str] = MappingProxyType(
         "complied_on_suspension": "có chấp hành nghiêm pháp luật khi được tạm đình chỉ không",
         "round_cutoff": "mốc tính thời gian của đợt đặc xá (hỏi trại giam)",
         "round_time_requirement": "mức thời gian chính thức của đợt (hỏi trại giam)",
+        "finished_on": "ngày chấp hành xong án (ngày ra tù)",
+        "new_crime": "từ khi ra tù có phạm tội mới không",
+        "first_offence": "có phải phạm tội lần đầu không",
+        "reduced_before": "đã được giảm án lần nào chưa",
     }
 )
 
@@ -99,6 +103,9 @@ _YES_NO = (
     "prosecuted_other",
     "under_protest",
     "complied_on_suspension",
+    "first_offence",
+    "new_crime",
+    "reduced_before",
 )
 
 
@@ -158,10 +165,19 @@ class Case:
     age_at_offence: int | None = None
     age_now: int | None = None
     complied_on_suspension: bool | None = None
+    # For the other measures (reduction, early release, record clearing):
+    finished_on: dt.date | None = None  # the principal penalty served in full on this day
+    finished_year: int | None = None  # ... or in this year
+    finished_month: int | None = None  # ... and month
+    released_months_ago: int | None = None  # "ra tù được gần 4 năm"
+    first_offence: bool | None = None
+    new_crime: bool | None = None  # a new crime since release (record clearing)
+    reduced_before: bool | None = None  # a sentence reduction already granted
 
     def __post_init__(self) -> None:
         fixed = {name: _answer(name, getattr(self, name)) for name in (*_CHOICES, *_YES_NO)}
         fixed["detention_start"] = _date(self.detention_start)
+        fixed["finished_on"] = _date(self.finished_on)
         fixed["crime"] = None if self.crime is None else (str(self.crime).strip() or None)
         if self.priority is not None:
             values = [self.priority] if isinstance(self.priority, str) else self.priority

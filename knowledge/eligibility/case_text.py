@@ -15,6 +15,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from knowledge.eligibility.case_history import read_history
 from knowledge.eligibility.case_words import (
     BREAKS,
     CIVIL_CUES,
@@ -31,6 +32,9 @@ from knowledge.eligibility.case_words import (
     PRIORITY_WORDS,
     RATING_CUES,
     RATINGS,
+    REDUCED_BY,
+    RELEASED_BEFORE,
+    RELEASED_FOR,
     REMAINING,
     ROLE_AFTER,
     ROLE_BEFORE,
@@ -58,10 +62,15 @@ def _role(t: CaseText, start: int, end: int) -> str | None:
     after = t.plain[end] if end < len(t.plain) else ""
     if ROLE_AFTER.get(after) in (IGNORED, REMAINING):
         return ROLE_AFTER[after]
+    window = t.plain[max(0, start - WINDOW) : start]
+    if any(tuple(window[i : i + 2]) in RELEASED_FOR for i in range(len(window) - 1)):
+        return IGNORED  # "ra tù được gần 4 năm": the time since release
     k = start - 1
     while k >= 0 and start - k <= WINDOW and t.plain[k] not in BREAKS:
         if t.plain[k] == "giam" and t.raw[k] == "giảm":
             return IGNORED if k == start - 1 else SENTENCE
+        if tuple(t.plain[k - 1 : k + 1]) in REDUCED_BY:  # "giảm án 6 tháng": not the sentence
+            return IGNORED
         if t.plain[k] == "con" and t.raw[k] == "còn" and k == start - 1:
             return REMAINING
         for size in (2, 1):
@@ -144,6 +153,8 @@ def _detention(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
             before = t.folded[max(0, m.start() - 60) : m.start()]
             after = t.folded[m.end() : m.end() + 40]
             if need_cue and not (DETENTION_CUE.search(before) or DETENTION_AFTER.match(after)):
+                continue
+            if RELEASED_BEFORE.search(before):  # "ra tù năm 2008": the end, not the arrest
                 continue
             numbers = [int(g) for g in m.groups()]
             try:
@@ -390,11 +401,12 @@ def states_case(text: str) -> bool:
     )
 
 
-def round_named(text: str, current_round: str) -> str | None:
+def round_named(text: str, open_round: str | None) -> str | None:
     """The amnesty round a message names ("đợt 2/9/2025", "năm 2024", "đợt này"), if any.
 
     Returns a round id ("2024", "2025-1", "2025-2", "2026"); None when no round, or only
-    "2025" without saying which of its two rounds.
+    "2025" without saying which of its two rounds. "Đợt này", "đợt tới" mean the round being
+    considered now (``open_round``), which may be none: then the law alone applies.
     """
     folded = fold(normalize(text))
     years = set(re.findall(r"\b(?:dot|dac xa)\b[^.;|]{0,25}?\b(202[4-9])\b", folded))
@@ -407,7 +419,7 @@ def round_named(text: str, current_round: str) -> str | None:
     if len(years) == 1:
         return years.pop()
     if re.search(r"\b(dot nay|nam nay|lan nay|dot toi|sap toi)\b", folded):
-        return current_round
+        return open_round
     return None
 
 
@@ -474,5 +486,6 @@ def read_case(text: str) -> dict[str, Any]:
         "under_protest": _protest(t),
         "priority": _priority(t, ages),
     }
+    facts |= read_history(t)
     known = {k: v for k, v in facts.items() if v is not None}
     return {fact: UNKNOWN for fact in _unsure(t, fines, civil)} | known

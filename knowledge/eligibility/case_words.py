@@ -168,3 +168,15 @@ def starts_at(words: list[str], k: int, pattern: tuple[str, ...]) -> bool:
 
 def positions(words: list[str], pattern: tuple[str, ...]) -> Iterable[int]:
     return (k for k in range(len(words)) if starts_at(words, k, pattern))
+
+
+# Words just before a length that make it a reduction already granted, not the sentence.
+REDUCED_BY = frozenset({("giam", "an"), ("duoc", "giam"), ("giam", "duoc")})
+# ... or the time since release ("ra tù được 4 năm", "mãn hạn 2 năm nay").
+RELEASED_FOR = frozenset(
+    {("ra", "tu"), ("ra", "trai"), ("man", "han"), ("duoc", "tha"), ("tha", "ve"), ("het", "an")}
+)
+# A date right after these is the end of the sentence, not the arrest ("ra tù năm 2008").
+RELEASED_BEFORE = re.compile(
+    r"(ra tu|ra trai|chap hanh xong|thi hanh xong|man han|het an|duoc tha|tha ve)\s*(\w+\s*){0,2}$"
+)

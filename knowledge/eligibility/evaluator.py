@@ -1,9 +1,9 @@
 """Whether one person's case may be proposed for amnesty, checked condition by condition.
 
-The rules are data: ``rules/law.yml`` (floors and lists of the Luật Đặc xá 2018) plus one file
-per round (``rules/<round>.yml``); adding a round is adding a file. ``evaluate`` is a pure
-function of a ``Case`` and the rules: an unknown answer stays unknown and is reported as a
-missing fact, never guessed.
+The rules are data: ``rules/law.yml`` (floors and lists of the Luật Đặc xá 2018) plus each
+round's rules from the calendar (``knowledge/kb/rounds.yml``, then the database).
+``evaluate`` is a pure function of a ``Case`` and the rules: an unknown answer stays unknown
+and is reported as a missing fact, never guessed.
 """
 
 from __future__ import annotations
@@ -82,8 +82,13 @@ def _serious(case: Case, codes: frozenset[str] | None, law: Law) -> bool | None:
         if case.sentence_kind == "life_commuted":
             answers.append(True)
         else:
+            # The law looks at the sentence for THIS crime: with several crimes only the total
+            # is known, and a total under the threshold is the only sure answer (no).
             months = case.sentence_months
-            answers.append(None if months is None else months >= years * 12)
+            if months is None or (len(codes) > 1 and months >= years * 12):
+                answers.append(None)
+            else:
+                answers.append(months >= years * 12)
     if True in answers:
         return True
     return None if None in answers else False
@@ -358,11 +363,21 @@ def _notes(case: Case, rules: RoundRules) -> list[str]:
         return notes
     if not rules.extra_exclusions.value:
         count = rules.extra_exclusion_count
-        what = f"có {count} trường hợp" if count else "có thể có thêm trường hợp"
-        notes.append(
-            f"{rules.name} {what} không được đề nghị đặc xá (Điều 12 khoản 6); danh sách chưa "
-            f"được kiểm chứng. {ASK}"
-        )
+        if count:
+            # The round's list repeats the law's own cases (Điều 12 khoản 1–5, checked above)
+            # and adds those the President decides for the round (khoản 6): the count is of
+            # both, not of khoản 6 alone (legal review W3).
+            notes.append(
+                f"Quyết định về {rules.name} liệt kê {count} trường hợp không được đề nghị đặc "
+                "xá, gồm cả các trường hợp Luật đã quy định (Điều 12 khoản 1–5) và các trường "
+                "hợp Chủ tịch nước quyết định thêm cho đợt này (Điều 12 khoản 6); danh sách "
+                f"chưa được kiểm chứng. {ASK}"
+            )
+        else:
+            notes.append(
+                f"{rules.name} có thể có thêm trường hợp không được đề nghị đặc xá do Chủ tịch "
+                f"nước quyết định (Điều 12 khoản 6); danh sách chưa được kiểm chứng. {ASK}"
+            )
     if rules.cutoff.value is None:
         notes.append(f"Mốc tính thời gian đã chấp hành của {rules.name} chưa được kiểm chứng.")
     if not rules.decision.verified:

@@ -1,7 +1,8 @@
 """The amnesty rules as data: the law's floors and lists, and what each round adds.
 
-``rules/law.yml`` holds the Luật Đặc xá 2018; each round has its own ``rules/<round>.yml``, so
-adding a round is adding a file. Every value carries its source and whether it is verified.
+``rules/law.yml`` holds the Luật Đặc xá 2018; each round's rules are part of its calendar entry
+(``knowledge/kb/rounds.yml``, then the database), so the answers and the check share one source.
+Every value carries its source and whether it is verified.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -98,6 +99,9 @@ class RoundRules:
     extra_exclusions: Sourced
     extra_exclusion_count: int | None
     rating: Sourced
+    # The level recent rounds used for each group, shown as a reference when this round's own
+    # figure is unknown: (the threshold, the round's name).
+    references: Mapping[str, tuple[Threshold, str]] = MappingProxyType({})
 
 
 def _sourced(where: str, raw: Any, convert: Any = None) -> Sourced:
@@ -177,43 +181,104 @@ def load_law() -> Law:
     )
 
 
+ROUNDS_FILE = Path(__file__).resolve().parents[1] / "kb" / "rounds.yml"
+
+
+def law_only(law: Law) -> RoundRules:
+    """The law alone: its floors, no round figures (no round named, none open)."""
+    return RoundRules(
+        round_id=LAW_ROUND,
+        name="Luật Đặc xá 2018 (không theo đợt cụ thể)",
+        law=law,
+        decision=UNKNOWN,
+        cutoff=UNKNOWN,
+        time=MappingProxyType(dict.fromkeys(GROUPS, Threshold(UNKNOWN, UNKNOWN))),
+        full_civil_crimes=UNKNOWN,
+        extra_exclusions=UNKNOWN,
+        extra_exclusion_count=None,
+        rating=UNKNOWN,
+    )
+
+
+def _calendar_value(where: str, raw: Any, convert: Any = None) -> Sourced:
+    """A calendar field ({value, source, kind}) as a rules value; never verified, since no
+    round decision was read in full (kind press or listing)."""
+    if not isinstance(raw, Mapping):
+        raise RulesError(f"{where}: needs 'value' and 'source'")
+    value = raw.get("value")
+    return _sourced(
+        where, {"value": value, "source": raw.get("source") or "—", "verified": False}, convert
+    )
+
+
+def rules_of_round(
+    round_id: str, name: str, calendar: Mapping[str, Any], rules: Mapping[str, Any]
+) -> RoundRules:
+    """The rules of one round from its calendar facts (decision, cut-off) and its ``rules``
+    mapping (time per group, crimes needing full payment, added exclusions, rating), as stored
+    in ``rounds.yml`` and in the database."""
+    w = f"round {round_id}"
+    try:
+        return RoundRules(
+            round_id=round_id,
+            name=name,
+            law=load_law(),
+            decision=_calendar_value(f"{w}.decision", calendar.get("decision")),
+            cutoff=_calendar_value(f"{w}.cutoff", calendar.get("cutoff"), _as_date),
+            time=MappingProxyType(
+                {g: _threshold(f"{w}.time.{g}", rules["time"][g]) for g in GROUPS}
+            ),
+            full_civil_crimes=_sourced(
+                f"{w}.full_civil_crimes", rules["full_civil_crimes"], frozenset
+            ),
+            extra_exclusions=_sourced(f"{w}.extra_exclusions", rules["extra_exclusions"]),
+            extra_exclusion_count=rules["extra_exclusions"].get("count"),
+            rating=_sourced(f"{w}.rating", rules["rating"]),
+        )
+    except (KeyError, TypeError) as e:
+        raise RulesError(f"{w}: rules incomplete ({e})") from None
+
+
+def reference_levels(rounds: Iterable[RoundRules]) -> Mapping[str, tuple[Threshold, str]]:
+    """For each group, the time the latest round with a known figure required."""
+    levels: dict[str, tuple[Threshold, str]] = {}
+    for rules in rounds:
+        for group in GROUPS:
+            threshold = rules.time[group]
+            if threshold.share.value is not None or threshold.life_years.value is not None:
+                levels[group] = (threshold, rules.name)
+    return MappingProxyType(levels)
+
+
+def with_references(rules: RoundRules, rounds: Iterable[RoundRules]) -> RoundRules:
+    """``rules`` that also know the levels of the rounds before it."""
+    return replace(rules, references=reference_levels(rounds))
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+@cache
+def _default_rounds() -> Mapping[str, Mapping[str, Any]]:
+    raw = _read(ROUNDS_FILE)
+    return MappingProxyType({str(r["id"]): r for r in raw.get("rounds") or []})
+
+
 def available_rounds() -> tuple[str, ...]:
-    """The ids of the rounds that have a rules file."""
-    return tuple(sorted(p.stem for p in RULES_DIR.glob("*.yml") if p.stem != "law"))
+    """The ids of the rounds in the reviewable default calendar (``knowledge/kb/rounds.yml``)."""
+    return tuple(_default_rounds())
 
 
 @cache
 def load_round(round_id: str) -> RoundRules:
-    """The rules for ``round_id`` ("2024", "2025-2"...), or the law alone for ``"law"``."""
-    law = load_law()
+    """The rules of ``round_id`` as the reviewable default calendar gives them (the assistant
+    itself reads the database, where staff may have updated them), or the law alone."""
+    rounds = _default_rounds()
+    if round_id != LAW_ROUND and round_id not in rounds:
+        raise RulesError(f"unknown round {round_id!r}; rounds: {', '.join(rounds)}")
+    every = [rules_of_round(i, str(r["name"]), r, r.get("rules") or {}) for i, r in rounds.items()]
     if round_id == LAW_ROUND:
-        return RoundRules(
-            round_id=LAW_ROUND,
-            name="Luật Đặc xá 2018 (chưa xét theo đợt cụ thể)",
-            law=law,
-            decision=UNKNOWN,
-            cutoff=UNKNOWN,
-            time=MappingProxyType(dict.fromkeys(GROUPS, Threshold(UNKNOWN, UNKNOWN))),
-            full_civil_crimes=UNKNOWN,
-            extra_exclusions=UNKNOWN,
-            extra_exclusion_count=None,
-            rating=UNKNOWN,
-        )
-    if round_id not in available_rounds():
-        raise RulesError(f"unknown round {round_id!r}; rounds: {', '.join(available_rounds())}")
-    raw = _read(RULES_DIR / f"{round_id}.yml")
-    w = f"round {round_id}"
-    if str(raw.get("id")) != round_id:
-        raise RulesError(f"{w}: 'id' must be {round_id!r}")
-    return RoundRules(
-        round_id=round_id,
-        name=str(raw["name"]),
-        law=law,
-        decision=_sourced(f"{w}.decision", raw["decision"]),
-        cutoff=_sourced(f"{w}.cutoff", raw["cutoff"], dt.date.fromisoformat),
-        time=MappingProxyType({g: _threshold(f"{w}.time.{g}", raw["time"][g]) for g in GROUPS}),
-        full_civil_crimes=_sourced(f"{w}.full_civil_crimes", raw["full_civil_crimes"], frozenset),
-        extra_exclusions=_sourced(f"{w}.extra_exclusions", raw["extra_exclusions"]),
-        extra_exclusion_count=raw["extra_exclusions"].get("count"),
-        rating=_sourced(f"{w}.rating", raw["rating"]),
-    )
+        return with_references(law_only(load_law()), every)
+    before = every[: list(rounds).index(round_id)]
+    return with_references(every[len(before)], before)

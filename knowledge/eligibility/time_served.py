@@ -124,51 +124,77 @@ def compare(served: Served, months: Fraction) -> Status:
 
 
 def time_for(group: Group, case: Case, rules: RoundRules, served: Served | str) -> Check:
-    """The time rule of one group: the round's figure if verified, else the law's floor."""
+    """The time rule of one group. Below the law's floor is ✘ for sure; against the round's own
+    figure (known from the press only) the check compares and says so; when the round's figure
+    is unknown the answer is "unknown", never ✔, with the law's floor and, for reference, the
+    level the last rounds used."""
     floor, floor_months, floor_text = needed(rules.law.floors[group], case)
-    press, press_months, press_text = needed(rules.time[group], case)
-    cite = floor.source
-    if press.value is not None:
-        cite += f"; {press.source}"
-    trusted = press.value is not None and press.verified
-    if trusted:
-        floor, floor_months, floor_text = press, press_months, press_text
+    round_, round_months, round_text = needed(rules.time[group], case)
+    cite = floor.source + (f"; {round_.source}" if round_.value is not None else "")
     name = "time_served"
-    if floor.value is None:
-        reason = "Luật không đặt mức thời gian tối thiểu cho nhóm này; Chủ tịch nước quyết định."
-        status: Status = "met"
-    elif floor_months is None:
+    floor_says = (
+        f"mức tối thiểu theo Luật là {floor_text}"
+        if floor.value is not None
+        else "Luật không đặt mức tối thiểu cho nhóm này (mỗi đợt do Chủ tịch nước quyết định)"
+    )
+    if isinstance(served, str):
+        sentence_first = (
+            ("sentence_months",)
+            if case.sentence_months is None and case.sentence_kind != "life_commuted"
+            else ()
+        )
+        return Check(
+            name,
+            "unknown",
+            f"Cần biết thời gian đã chấp hành; {floor_says}.",
+            cite,
+            (*sentence_first, served),
+        )
+    if (floor.value is not None and floor_months is None) or (
+        round_.value is not None and round_months is None
+    ):
         return Check(name, "unknown", "Cần biết mức án để tính.", cite, ("sentence_months",))
-    elif isinstance(served, str):
-        reason = f"Cần biết thời gian đã chấp hành; phải đạt ít nhất {floor_text}."
-        return Check(name, "unknown", reason, cite, (served,))
-    else:
-        status = compare(served, floor_months)
-        whose = "của đợt" if trusted else "theo Luật"
-        reason = f"Đã chấp hành {served.text}; mức tối thiểu {whose} là {floor_text}."
-        if status == "not_met":
-            return Check(name, status, f"{reason} Chưa đủ thời gian.", cite)
-        if status == "unknown":
-            reason += " Cần ngày bị bắt cụ thể để biết đã đủ hay chưa."
-            return Check(name, status, reason, cite, ("detention_start",))
-    if trusted:
-        return Check(name, status, reason, cite)
-    if press.value is None:
-        more = f"Mức của {rules.name} chưa được kiểm chứng; đợt này có thể yêu cầu cao hơn."
-        if rules.round_id == LAW_ROUND:
-            more = "Mỗi đợt đặc xá có thể yêu cầu cao hơn mức này."
-        return Check(name, status, f"{reason} {more} {ASK}", cite)
-    said = f"Theo báo chí, {rules.name} yêu cầu ít nhất {press_text}; mức này chưa kiểm chứng"
-    if press_months is None or isinstance(served, str):
-        missing = ("sentence_months",) if press_months is None else (served,)
-        return Check(name, "unknown", f"{reason} {said}. {ASK}", cite, missing)
-    against_press = compare(served, press_months)
-    if against_press == "met":
-        return Check(name, "met", f"{reason} {said}, nhưng cũng đã đạt. {ASK}", cite)
-    missing = ("round_time_requirement",)
-    if against_press == "unknown":
-        missing = ("detention_start", *missing)
-    return Check(name, "unknown", f"{reason} {said} và có thể chưa đạt. {ASK}", cite, missing)
+    done = f"Đã chấp hành {served.text}"
+    if floor_months is not None and compare(served, floor_months) == "not_met":
+        return Check(name, "not_met", f"{done}; {floor_says}. Chưa đủ thời gian.", cite)
+    if floor_months is not None and compare(served, floor_months) == "unknown":
+        return Check(
+            name,
+            "unknown",
+            f"{done}; {floor_says}. Cần ngày bị bắt cụ thể để biết đã đủ hay chưa.",
+            cite,
+            ("detention_start",),
+        )
+    if round_months is not None:
+        said = f"{rules.name} yêu cầu ít nhất {round_text}" + (
+            "" if round_.verified else " (theo báo chí, chưa kiểm chứng)"
+        )
+        status = compare(served, round_months)
+        if status == "met":
+            return Check(name, "met", f"{done}; {said}: đã đạt. {ASK}", cite)
+        missing = ("detention_start",) if status == "unknown" else ("round_time_requirement",)
+        return Check(
+            name,
+            "unknown",
+            f"{done}; {floor_says}; {said} và có thể chưa đạt. {ASK}",
+            cite,
+            missing,
+        )
+    which = "đợt xét" if rules.round_id == LAW_ROUND else rules.name
+    parts = [f"{done}; {floor_says}" + (" (đã đạt)." if floor.value is not None else ".")]
+    reference = rules.references.get(group)
+    if reference is not None:
+        level, label = reference
+        _, ref_months, ref_text = needed(level, case)
+        if ref_months is not None:
+            reached = {"met": "đã đạt", "not_met": "chưa đạt", "unknown": "chưa rõ đã đạt"}
+            parts.append(
+                f"Để tham khảo: {label} yêu cầu {ref_text} (theo báo chí) — "
+                f"{reached[compare(served, ref_months)]}."
+            )
+            cite += f"; {level.share.source}"
+    parts.append(f"Mức thời gian của {which} chưa biết nên chưa thể nói đã đủ. {ASK}")
+    return Check(name, "unknown", " ".join(parts), cite, ("round_time_requirement",))
 
 
 def time_check(

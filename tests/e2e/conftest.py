@@ -59,6 +59,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
             "AMNESTY_RASA_PORT": str(free_port()),
             "AMNESTY_ACTIONS_PORT": str(free_port()),
             "AMNESTY_WEB_PORT": str(free_port()),
+            "AMNESTY_TODAY": "2026-12-06",  # the answers about "now" are checked as of this day
         }
     )
     assert load(settings.database_url) == 0

@@ -1,0 +1,84 @@
+"""Facts of a case's history that the other measures need: when the sentence was served in full
+("ra tù năm 2007", "chấp hành xong ngày 26/3/2016", "ra trại được gần 4 năm"), a new crime
+since, an earlier sentence reduction, a first offence. Cue words on folded text, as in
+:mod:`knowledge.eligibility.case_text`; only what the message states is returned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from knowledge.eligibility.case_words import CaseText
+
+_RELEASE = (
+    r"(?:chap hanh xong|thi hanh xong|ra tu|ra trai|man han|het an|mang an|duoc tha|tha ve|tro ve)"
+)
+_DATE_FORMS = (
+    (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),
+    (r"(?:ngay|mung) (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
+    (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
+    (r"nam ((?:19|20)\d\d)", "y"),
+    (r"(?<![\d/])((?:19|20)\d\d)(?![\d/])", "y"),
+)
+_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8}
+_AGO = re.compile(
+    rf"{_RELEASE}(?: \w+){{0,4}}? (?:duoc |da |gan |hon |khoang |ngoai |tron )*"
+    r"(\d{1,2}|mot|hai|ba|bon|nam|sau|bay|tam) (nam|thang)(?: nay| roi| nua)?\b"
+)
+
+
+def _finished(t: CaseText) -> dict[str, Any]:
+    """The day, month or year the principal penalty was served in full."""
+    for m in re.finditer(_RELEASE, t.folded):
+        after = t.folded[m.end() : m.end() + 45]
+        for pattern, form in _DATE_FORMS:
+            found = re.search(pattern, after)
+            if not found or found.start() > 30:
+                continue
+            numbers = [int(g) for g in found.groups()]
+            try:
+                if form == "dmy":
+                    return {"finished_on": dt.date(numbers[2], numbers[1], numbers[0]).isoformat()}
+                if form == "my":
+                    return {"finished_year": numbers[1], "finished_month": numbers[0]}
+                return {"finished_year": numbers[0]}
+            except ValueError:
+                continue
+    ago = _AGO.search(t.joined)
+    if ago and not re.search(r"\b(con|nua)\s*$", t.joined[: ago.start(1)]):
+        count = int(ago.group(1)) if ago.group(1).isdigit() else _NUMBER_WORDS[ago.group(1)]
+        return {"released_months_ago": count * (12 if ago.group(2) == "nam" else 1)}
+    return {}
+
+
+def _yes_no(text: str, yes: str, no: str) -> bool | None:
+    if re.search(no, text):
+        return False
+    if re.search(yes, text):
+        return True
+    return None
+
+
+def read_history(t: CaseText) -> dict[str, Any]:
+    j = t.joined
+    facts: dict[str, Any] = _finished(t)
+    facts["first_offence"] = _yes_no(
+        j,
+        r"\b(pham toi lan dau|lan dau pham toi|lan dau (bi|di) (tu|xu|an)|chua (tung |he )*(co|bi) "
+        r"tien an|chua (tung |he )*(bi )?(ket an|di tu|vi pham phap luat))\b",
+        r"\b(tai pham|da (tung )?co (\d+ |mot |hai )?tien an|"
+        r"lan thu (2|hai|ba|3) (di tu|bi xu))\b",
+    )
+    facts["new_crime"] = _yes_no(
+        j,
+        r"\b(pham toi moi|lai (bi bat|di tu|pham toi)|tai pham)\b",
+        r"\b(khong|chua|ko) (he |tung |co )*(vi pham|pham toi|tai pham|lam gi sai)\b",
+    )
+    facts["reduced_before"] = _yes_no(
+        j,
+        r"\b(da (duoc )?giam an|duoc giam (an )?(\d+|mot|hai|ba) (thang|nam)|"
+        r"giam (an )?lan (1|mot|dau))\b",
+        r"\b(chua (duoc |tung )?(xet )?giam( an)?( lan nao)?)\b",
+    )
+    return {k: v for k, v in facts.items() if v is not None}
