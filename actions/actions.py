@@ -1,21 +1,19 @@
-"""The actions: answer from the knowledge base, greet, point to a person, fallbacks."""
+"""The actions: answer any message through the router, greet, point to a person, ratings."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.feedback import wants_to_send
+from actions.messages import raw_text
+from actions.router import Routed, route
 from knowledge.channels import channel_of
 from knowledge.db import session_factory
-from knowledge.eligibility.case_text import states_case
-from knowledge.kb.answers import fill, render
-from knowledge.kb.queries import choose_entry, entry_by_key, get_round
+from knowledge.kb.answers import fill
 from knowledge.kb.queue import (
     family_key,
     family_salt,
@@ -23,7 +21,7 @@ from knowledge.kb.queue import (
     record_rating,
     shown_version,
 )
-from knowledge.kb.topics import CASE_INTENTS, ENTRY_FOR_INTENT, INTENT_LABELS, TOPIC_FOR_INTENT
+from knowledge.kb.topics import INTENT_LABELS
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +47,9 @@ CHECK_OFFER = (
     "người thân: bấm nút dưới đây."
 )
 CHECK_BUTTON = {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
+NONE_OF_THESE = {"title": "Không phải các ý trên", "payload": "/out_of_scope"}
+# The question last answered, so a follow-up that only adds facts continues it.
+LAST_QUESTION = "last_question"
 FEEDBACK_OFFER = (
     "Gia đình muốn gửi ý kiến, khiếu nại hay phản ánh này cho cán bộ qua trợ lý? Bấm nút dưới "
     "đây; tôi ghi lại nguyên văn và cho mã để tra cứu."
@@ -93,15 +94,6 @@ def _text(template: str, settings: Settings) -> str:
 
 
 Buttons = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The messages of an answer, the buttons of the last one, and the entry it came from."""
-
-    messages: list[str]
-    buttons: Buttons
-    entry_key: str | None = None  # None: no entry matched (the out-of-scope reply)
 
 
 def record(
@@ -155,41 +147,50 @@ def closest_intent(message: dict[str, Any]) -> tuple[str | None, float | None]:
     return None, None
 
 
-def answer_messages(intent: str, text: str, settings: Settings) -> Answer:
-    """The messages that answer ``text`` recognised as ``intent`` (knowledge base read), and
-    the buttons of the last one: the case check for a case, sending for a complaint."""
-    topic = TOPIC_FOR_INTENT.get(intent, "out_of_scope")
-    with session_factory(settings.database_url)() as session:
-        entry = entry_by_key(session, ENTRY_FOR_INTENT.get(intent, ""))
-        if entry is None:
-            choice = choose_entry(session, topic, text, settings.current_round)
-            if choice is None:
-                return Answer([_text(OUT_OF_SCOPE, settings)], [])
-            entry = choice.entry
-        round_ = None
-        if topic == "ask_conditions" and entry.round == "law":
-            round_ = get_round(session, settings.current_round)
-        has_case_facts = states_case(text)
-        case = intent in CASE_INTENTS or has_case_facts
-        messages = render(
-            entry,
-            department=settings.department,
-            contact=settings.contact,
-            current_round=round_,
-            case_specific=case,
-        )
+def _dispatch(dispatcher: CollectingDispatcher, messages: list[str], buttons: Buttons) -> None:
+    for text in messages[:-1]:
+        dispatcher.utter_message(text=text)
+    dispatcher.utter_message(text=messages[-1], buttons=buttons)
+
+
+def buttons_for(routed: Routed) -> Buttons:
+    """The case check for a case it can settle, sending for a complaint or an urgent message,
+    "did you mean" topics, or else the rating buttons under an answer."""
+    if routed.kind == "did_you_mean":
+        return [*_buttons(routed.did_you_mean), NONE_OF_THESE]
     buttons: Buttons = []
-    if has_case_facts:  # also when a case reads as a complaint: the family may want both
-        messages.append(CASE_HINT if topic == "ask_conditions" else CHECK_OFFER)
+    if routed.offer_check:
         buttons.append(CHECK_BUTTON)
-    if intent == "give_feedback" or wants_to_send(text):
-        messages.append(FEEDBACK_OFFER)
+    if routed.offer_feedback:
         buttons.append(FEEDBACK_BUTTON)
-    return Answer(messages, buttons, entry.key)
+    if not buttons and routed.entries and routed.kind in ("answer", "decline"):
+        buttons = RATE_BUTTONS
+    return buttons
+
+
+def answer(tracker: Tracker, settings: Settings) -> Routed:
+    """Route the latest message: the family's words as sent (a button press re-asks the question
+    it was offered for, under the topic chosen)."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    confidence = (message.get("intent") or {}).get("confidence")
+    text = message.get("text_original") or raw_text(tracker) or message.get("text") or ""
+    previous = tracker.get_slot(LAST_QUESTION)
+    if text.startswith("/"):
+        text, previous = previous or "", None
+    with session_factory(settings.database_url)() as session:
+        return route(
+            text,
+            intent=intent,
+            confidence=confidence,
+            session=session,
+            settings=settings,
+            previous=previous,
+        )
 
 
 class ActionAnswer(Action):
-    """Answers a content question with the best-matching published entry of its topic."""
+    """Every content question, the fallback and yes/no: the router decides the reply."""
 
     def name(self) -> str:
         return "action_answer"
@@ -199,25 +200,24 @@ class ActionAnswer(Action):
     ) -> list[EventType]:
         settings = get_settings()
         message = tracker.latest_message or {}
-        intent = (message.get("intent") or {}).get("name") or "out_of_scope"
+        intent = (message.get("intent") or {}).get("name")
         confidence = (message.get("intent") or {}).get("confidence")
         try:
-            answer = answer_messages(intent, message.get("text") or "", settings)
+            routed = answer(tracker, settings)
         except Exception:
             logger.exception("action_answer failed for intent %s", intent)
             dispatcher.utter_message(text=_text(APOLOGY, settings))
             return []
-        for text in answer.messages[:-1]:
-            dispatcher.utter_message(text=text)
-        # Rating buttons only where the answer offers nothing else (the check, feedback).
-        rating_buttons = RATE_BUTTONS if answer.entry_key and not answer.buttons else []
-        dispatcher.utter_message(text=answer.messages[-1], buttons=answer.buttons or rating_buttons)
-        facts = {"intent": intent, "confidence": confidence, "entry_key": answer.entry_key}
-        if answer.entry_key is None:
-            record(tracker, settings, "no_match", **facts)
+        _dispatch(dispatcher, routed.messages, buttons_for(routed))
+        facts = {"intent": intent, "confidence": confidence}
+        entry = routed.entries[0] if routed.entries else None
+        if routed.kind == "did_you_mean":
+            record(tracker, settings, "did_you_mean", **facts)
+        elif routed.kind == "decline" and entry is None:
+            record(tracker, settings, "no_match", **facts, entry_key=None)
         elif confidence is not None and confidence < settings.queue_min_confidence:
-            record(tracker, settings, "low_confidence", **facts)
-        return [SlotSet(ANSWERED_ENTRY, answer.entry_key)]
+            record(tracker, settings, "low_confidence", **facts, entry_key=entry)
+        return [SlotSet(ANSWERED_ENTRY, entry), SlotSet(LAST_QUESTION, routed.question)]
 
 
 class ActionGreet(Action):
@@ -244,50 +244,6 @@ class ActionHuman(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(text=_text(HUMAN, get_settings()))
         return []
-
-
-class ActionAskAffirmation(Action):
-    """First stage of the two-stage fallback: "did you mean..." with buttons."""
-
-    def name(self) -> str:
-        return "action_default_ask_affirmation"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        message = tracker.latest_message or {}
-        ranking = message.get("intent_ranking") or []
-        candidates = [
-            r["name"]
-            for r in ranking
-            if r.get("name") in INTENT_LABELS and r["name"] not in {"out_of_scope"}
-        ][:2]
-        if states_case(message.get("text") or "") and "check_eligibility" not in candidates:
-            candidates = [*candidates[:1], "check_eligibility"]
-        buttons = [
-            *_buttons(candidates),
-            {"title": "Không phải các ý trên", "payload": "/out_of_scope"},
-        ]
-        dispatcher.utter_message(text="Có phải bạn muốn hỏi về:", buttons=buttons)
-        intent, confidence = closest_intent(message)
-        record(tracker, get_settings(), "did_you_mean", intent=intent, confidence=confidence)
-        return []
-
-
-class ActionDefaultFallback(Action):
-    """Last stage: the assistant says it did not understand and where to ask instead."""
-
-    def name(self) -> str:
-        return "action_default_fallback"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        settings = get_settings()
-        dispatcher.utter_message(text=_text(NOT_UNDERSTOOD, settings))
-        intent, confidence = closest_intent(tracker.latest_message or {})
-        record(tracker, settings, "fallback", intent=intent, confidence=confidence)
-        return [UserUtteranceReverted()]
 
 
 RATED_HELPFUL = "Cảm ơn bạn đã cho biết. Nếu còn điều gì chưa rõ, bạn cứ hỏi tiếp."

@@ -31,6 +31,10 @@ from knowledge.feedback.items import (
     reference,
 )
 from knowledge.feedback.spool import Spool, SpoolWorker, save, spool_directory
+from knowledge.kb.choose import Pick
+from knowledge.kb.compose import compose
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.reading import Question, read, urgent_kind
 from knowledge.masking import mask, mask_name
 from settings import Settings, get_settings
 from vietnamese.text import fold
@@ -74,19 +78,32 @@ URGENT = (
     "(Công an) hoặc 115 (Cấp cứu), đừng chờ trả lời qua trợ lý. Ý kiến này sẽ được đánh dấu "
     "khẩn để cán bộ xem trước."
 )
-ROUTE = (
-    "Lưu ý: ý kiến gửi qua trợ lý không thay cho đơn khiếu nại chính thức. Nếu người thân đủ "
-    "điều kiện mà không có tên trong danh sách đề nghị đặc xá, đơn khiếu nại phải gửi trong 5 "
-    "ngày kể từ ngày danh sách được niêm yết, tới giám thị trại giam hoặc thủ trưởng cơ quan "
-    "thi hành án hình sự Công an tỉnh (Luật Đặc xá số 30/2018/QH14, Điều 36, 37 khoản 1). "
-    "Không đồng ý với quyết định giải quyết lần đầu thì trong 5 ngày được khiếu nại tiếp lên Bộ "
-    "trưởng Bộ Công an (Điều 37 khoản 2). Viện kiểm sát kiểm sát việc giải quyết khiếu nại "
-    "(Điều 30)."
-)
-MONEY = (
-    'Nếu có người đòi tiền để "lo" đặc xá, gia đình đừng đưa tiền và hãy báo ngay cơ quan '
-    "Công an gần nhất; việc xét đặc xá không mất bất kỳ khoản phí nào."
-)
+# What to do next after an item is recorded: the knowledge base's own entry, so the route told
+# here is the one the complaint answers give (one source, kept current by staff).
+NEXT_STEPS = {
+    "misconduct": "fees_asked_for_money",
+    "custody": "custody_harm_complain_or_denounce",
+    "default": "complaints_route",
+}
+
+
+def next_steps(kind: str | None, text: str, settings: Settings) -> list[str]:
+    """The entry that tells the family where the formal complaint goes, as messages."""
+    measure = read(text).measure
+    key = NEXT_STEPS["misconduct" if kind == "misconduct" else "default"]
+    if kind != "misconduct" and (measure == "custody_harm" or urgent_kind(text) in URGENT_HARM):
+        key = NEXT_STEPS["custody"]
+    with session_factory(settings.database_url)() as session:
+        entry = entry_by_key(session, key)
+        if entry is None:
+            return []
+        question = Question(entry.title, entry.measure, entry.facet, True)
+        return compose(
+            [Pick(question, entry, 0.0)], department=settings.department, contact=settings.contact
+        ).messages
+
+
+URGENT_HARM = ("harm", "death", "dying")
 
 _workers: dict[str, SpoolWorker] = {}
 
@@ -257,8 +274,9 @@ class ActionAskFbContact(Action):
             text=(
                 "Gia đình có muốn cán bộ liên hệ trả lời không? Nếu có, tôi sẽ hỏi họ tên và số "
                 f"điện thoại. Chỉ cán bộ tiếp nhận ý kiến của {settings.department} được xem, "
-                "chỉ để trả lời ý kiến này; khi ý kiến đã xong, thông tin liên lạc được xóa sau "
-                f"{settings.retention_days} ngày (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15). "
+                "chỉ để trả lời ý kiến này; khi ý kiến đã xong, trợ lý xóa thông tin liên lạc sau "
+                f"{settings.retention_days} ngày (thời hạn lưu giữ do {settings.department} đặt; "
+                "dữ liệu cá nhân được xử lý theo Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15). "
                 "Gia đình có thể không cho: ý kiến vẫn được ghi nhận."
             ),
             buttons=[
@@ -389,8 +407,11 @@ class ActionFeedbackSubmit(Action):
                 "để nhận mã tra cứu."
             )
         dispatcher.utter_message(text=told)
-        extra = MONEY if draft.kind == "misconduct" else ROUTE
-        dispatcher.utter_message(text=extra)
+        try:
+            for message in next_steps(draft.kind, draft.content, settings):
+                dispatcher.utter_message(text=message)
+        except Exception:  # the item is saved; only the reminder of the route is missing
+            logger.exception("could not read the complaint route from the knowledge base")
         return clear
 
 

@@ -1,11 +1,10 @@
-"""Turning an entry into the messages a family reads on a phone."""
+"""The pieces of a reply a family reads on a phone: citation lines, the reminders, the
+configured department and contact filled in, and phone-sized messages (``compose`` uses them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-from knowledge.models import Entry, Round
 
 # A message longer than this is split at paragraph (then sentence) boundaries.
 MAX_MESSAGE_CHARS = 900
@@ -73,35 +72,3 @@ def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     if current:
         parts.append(current)
     return parts
-
-
-def render(
-    entry: Entry,
-    *,
-    department: str,
-    contact: str,
-    current_round: Round | None = None,
-    case_specific: bool = False,
-) -> list[str]:
-    """The messages for ``entry``: answer, round note, citations and reminders."""
-    body = entry.answer.strip()
-    citations = list(entry.citations)
-    verified = entry.verified
-    if current_round is not None:
-        body += f"\n\n{current_round.name}: {current_round.note.strip()}"
-        citations += current_round.citations
-        verified = verified and current_round.verified
-    if not verified and "chưa được kiểm chứng" not in body and "chưa kiểm chứng" not in body:
-        body += "\n\n" + UNVERIFIED
-    tail = citation_line(citations)
-    if case_specific:
-        tail = f"{DISCLAIMER}\n{tail}"
-    messages = split_message(fill(body, department, contact))
-    last = f"{messages[-1]}\n\n{tail}" if messages else tail
-    if len(last) > MAX_MESSAGE_CHARS * 1.5:
-        messages.append(tail)
-    else:
-        messages[-1:] = [last]
-    # Rasa's REST channel turns every blank line into a separate message: keep paragraphs of
-    # one message together with single line breaks.
-    return [m.replace("\n\n", "\n") for m in messages]

@@ -1,7 +1,7 @@
 """Lexical ranking of entries within a topic (BM25 over folded text).
 
-Each example question (and the title) is a document; an entry scores as its best
-document, so a new entry is found as soon as its example questions are saved.
+Each example question (and the title) is a document; an entry scores as its best document
+plus half its second best, so a new entry is found as soon as its example questions are saved.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 
@@ -72,25 +73,25 @@ class Rankable(Protocol):
     questions: list[str]
 
 
-_YEAR_RE = re.compile(r"\b(2024|2025|2026)\b")
-_THIS_ROUND_RE = re.compile(r"\b(nam nay|dot nay|lan nay|sap toi|dot toi|nam toi)\b")
+_YEAR_RE = re.compile(r"\b(20[2-9]\d)\b")
 # How much an entry of the round the question names is preferred over the others.
 ROUND_BONUS = 1.5
+# The second-best example question adds to the best: an entry several of whose examples fit
+# the question wins over one with a single example that shares its incidental words.
+SECOND_WEIGHT = 0.5
 
 
-def round_hint(query: str, current_round: str | None) -> str | None:
-    """The round a question names: a year ("năm 2024") or "this year" (the current round)."""
-    folded = fold(query)
-    year = _YEAR_RE.search(folded)
-    if year:
-        return year.group(1)
-    if current_round and _THIS_ROUND_RE.search(folded):
-        return current_round.split("-")[0]
-    return None
+def round_hint(query: str) -> str | None:
+    """The year of a round a question names ("năm 2024"); time words such as "năm nay" are
+    resolved on the calendar before ranking (knowledge/kb/rounds.py)."""
+    year = _YEAR_RE.search(fold(query))
+    return year.group(1) if year else None
 
 
+@lru_cache(maxsize=50_000)
 def terms(text: str) -> list[str]:
-    """Folded syllables and syllable pairs of ``text``, without stop words."""
+    """Folded syllables and syllable pairs of ``text``, without stop words (cached: the same
+    example questions are ranked again for every message; callers must not change the list)."""
     words = _WORD_RE.findall(fold(normalize(text)))
     grams = [w for w in words if w not in STOPWORDS]
     grams += [f"{a}_{b}" for a, b in pairwise(words) if not (a in STOPWORDS and b in STOPWORDS)]
@@ -103,7 +104,7 @@ class Scored:
     score: float
 
 
-def rank(entries: Sequence[Rankable], query: str, current_round: str | None = None) -> list[Scored]:
+def rank(entries: Sequence[Rankable], query: str) -> list[Scored]:
     """Entries ordered by how well their example questions match ``query`` (best first).
 
     An entry of the round the question names gets a bonus. Ties keep the given order, so
@@ -119,10 +120,15 @@ def rank(entries: Sequence[Rankable], query: str, current_round: str | None = No
         return []
     query_terms = terms(query)
     best = [0.0] * len(entries)
+    second = [0.0] * len(entries)
     if query_terms:
         for owner, score in zip(owners, BM25Okapi(docs).get_scores(query_terms), strict=True):
-            best[owner] = max(best[owner], float(score))
-    hint = round_hint(query, current_round)
+            if score > best[owner]:
+                best[owner], second[owner] = float(score), best[owner]
+            elif score > second[owner]:
+                second[owner] = float(score)
+        best = [b + SECOND_WEIGHT * s for b, s in zip(best, second, strict=True)]
+    hint = round_hint(query)
     if hint:
         best = [
             score * ROUND_BONUS if entries[i].round.split("-")[0] == hint else score

@@ -25,20 +25,14 @@ def opening(key: str) -> str:
     [
         ("Người đủ 70 tuổi có được ưu tiên xét đặc xá không ạ?", "conditions_priority_age70"),
         ("Những tội nào thì không được đề nghị đặc xá?", "exclusions_crimes"),
-        (
-            "Tổ thẩm định và hội đồng tư vấn đặc xá làm gì, ai là người quyết định cuối cùng?",
-            "procedure_appraisal_council",
-        ),
         ("Giấy tờ y tế trong hồ sơ đặc xá có giá trị trong bao lâu?", "documents_medical"),
-        ("Được đặc xá về rồi thì có được xóa án tích luôn không?", "after_release_criminal_record"),
         ("Năm 2024 có bao nhiêu người được đặc xá?", "results_2024"),
-        ("Có người nhận chạy đặc xá 100 triệu, có nên đưa tiền không?", "fees_chay_dac_xa_scam"),
         (
             "Chồng tôi không có tên trong danh sách đề nghị đặc xá, tôi khiếu nại ở đâu?",
-            "complaints_left_off_list",
+            "complaints_route",
         ),
         ("Đại xá khác đặc xá thế nào?", "other_general_amnesty"),
-        ("Mỗi tháng người nhà được vào thăm gặp phạm nhân mấy lần?", "prison_visits"),
+        ("Bị 6 năm tù thì bao lâu mới được xét giảm án lần đầu?", "reduction_first_time"),
     ],
 )
 def test_each_topic_gets_its_entry_with_citation(
@@ -49,7 +43,7 @@ def test_each_topic_gets_its_entry_with_citation(
     assert "Nguồn:" in text
 
 
-def test_case_without_diacritics_is_answered_with_conditions(assistant: Assistant) -> None:
+def test_case_without_diacritics_is_worked_through(assistant: Assistant) -> None:
     text = joined(
         assistant.send(
             "chong em an 6 nam toi lua dao, di duoc 4 nam roi, dong du an phi, "
@@ -57,21 +51,62 @@ def test_case_without_diacritics_is_answered_with_conditions(assistant: Assistan
         )
     )
     assert "Luật Đặc xá số 30/2018/QH14, Điều 11" in text
-    assert "457/2026/QĐ-CTN" in text  # the current round, with its unverified status
+    assert "Với trường hợp bạn kể" in text and "48 tháng" in text
+    assert "457/2026/QĐ-CTN" in text  # the latest round, with its unverified status
     assert "Chỉ các cơ quan, hội đồng" in text
 
 
-def test_postponement_question_is_an_amnesty_question(assistant: Assistant) -> None:
+# --- The law as of today (6/12/2026), through the REST channel ----------------------------------
+
+
+def test_an_old_man_with_one_month_served_is_not_told_he_may_be_amnestied(
+    assistant: Assistant,
+) -> None:
     text = joined(
-        assistant.send("mẹ em đang được hoãn thi hành án vì bệnh, vậy có được xét đặc xá không ạ?")
+        assistant.send(
+            "Bố tôi 72 tuổi, bị 10 năm tù tội lừa đảo, mới vào trại được 1 tháng. Bố tôi có được "
+            "đặc xá không?"
+        )
     )
-    assert opening("conditions_postponement_special_case") in text
-    assert "Điều 22" in text
+    assert "có thể thuộc diện được xem xét" not in text and "CÓ THỂ" not in text
+    assert "chưa thể nói chắc" in text
 
 
-def test_money_question_carries_the_warning(assistant: Assistant) -> None:
-    text = joined(assistant.send("làm hồ sơ đặc xá có mất tiền không")).lower()
-    assert "thi hành án dân sự" in text and "biên lai" in text
+def test_last_year_is_2025_with_22081_people(assistant: Assistant) -> None:
+    text = joined(assistant.send("năm ngoái có bao nhiêu người được đặc xá"))
+    assert "22.081" in text and "2025" in text
+
+
+def test_a_complaint_from_an_army_camp_is_routed_to_the_army_s_handlers(
+    assistant: Assistant,
+) -> None:
+    text = joined(
+        assistant.send(
+            "Con tôi chấp hành án ở trại giam của Bộ Quốc phòng, đủ điều kiện mà không có tên "
+            "trong danh sách đề nghị đặc xá. Tôi khiếu nại ở đâu?"
+        )
+    )
+    assert "Bộ Quốc phòng" in text and "Bộ trưởng Bộ Quốc phòng" in text
+    assert "05 ngày" in text or "5 ngày" in text
+
+
+def test_visits_and_parcels_are_answered_under_the_rules_in_force(assistant: Assistant) -> None:
+    text = joined(assistant.send("Mỗi tháng người nhà được vào thăm gặp phạm nhân mấy lần?"))
+    assert "127/2025" in text and "01/7/2026" in text
+
+
+def test_a_family_from_the_former_kon_tum_province_is_told_about_quang_ngai(
+    assistant: Assistant,
+) -> None:
+    text = joined(assistant.send("Nhà tôi ở Kon Tum, con tôi đang thụ án, muốn hỏi về đặc xá"))
+    assert "Quảng Ngãi" in text
+
+
+def test_money_demanded_takes_the_safety_path(assistant: Assistant) -> None:
+    messages = assistant.send("Có người nhận chạy đặc xá 100 triệu, có nên đưa tiền không?")
+    assert messages[0]["text"].startswith("Không đưa, không chuyển thêm tiền")
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert '/give_feedback{"feedback_send":"yes"}' in payloads
 
 
 def test_greeting_gives_notice_and_buttons_that_work(assistant: Assistant) -> None:
@@ -82,26 +117,14 @@ def test_greeting_gives_notice_and_buttons_that_work(assistant: Assistant) -> No
     assert "Nguồn:" in joined(assistant.send(payload, sender))
 
 
-def test_unsure_message_gets_did_you_mean_buttons(assistant: Assistant) -> None:
-    candidates = [
-        "xét",
-        "vậy còn cái kia",
-        "hồ sơ thủ tục tiền",
-        "hỏi chút",
-        "ừ thì sao",
-        "còn đợt",
-        "giấy",
-        "ai",
-    ]
-    unsure = [t for t in candidates if assistant.parse(t)["intent"]["name"] == "nlu_fallback"]
-    assert unsure, "none of the candidate messages fell below the fallback threshold"
+def test_unsure_message_gets_did_you_mean_only_as_a_last_resort(assistant: Assistant) -> None:
     sender = "test-fallback"
-    (question,) = assistant.send(unsure[0], sender)
-    assert question["text"].startswith("Có phải bạn muốn hỏi")
+    question = assistant.send("vậy còn cái kia thì sao", sender)[-1]
+    assert question["text"].startswith("Xin lỗi, tôi chưa chắc hiểu đúng")
     payloads = [b["payload"] for b in question["buttons"]]
-    assert payloads[-1] == "/out_of_scope" and len(payloads) >= 2
-    answer = joined(assistant.send(payloads[0], sender))
-    assert "Nguồn:" in answer or "ngoài phạm vi" in answer
+    assert payloads[-1] == "/out_of_scope"
+    understood = joined(assistant.send("hoan thi hanh an duoc bao lau", "test-fallback-2"))
+    assert "hoãn" in understood.lower() and "Nguồn:" in understood
 
 
 BAD_INPUTS = [

@@ -6,19 +6,12 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.actions import (
-    RATE_BUTTONS,
-    ActionAnswer,
-    ActionAskAffirmation,
-    ActionDefaultFallback,
-    ActionGreet,
-    ActionHuman,
-)
+from actions.actions import RATE_BUTTONS, ActionAnswer, ActionGreet, ActionHuman
 from knowledge.models import QueuedQuestion
 from settings import get_settings
 
@@ -50,6 +43,8 @@ def env(
 ) -> None:
     monkeypatch.setenv("AMNESTY_DATABASE_URL", db_url)
     monkeypatch.setenv("AMNESTY_CONTACT", "gọi số đã cấu hình")
+    monkeypatch.setenv("AMNESTY_TODAY", "2026-12-06")
+    get_settings.cache_clear()
 
 
 def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -62,44 +57,42 @@ def texts(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
 
-def test_case_question_gets_conditions_round_note_and_reminder(env: None) -> None:
-    messages, _ = run(
+def test_a_case_question_is_worked_through_with_the_calendar_and_the_reminder(env: None) -> None:
+    messages, events = run(
         ActionAnswer(),
         tracker(
             "chồng em án 6 năm tội lừa đảo, đi được 4 năm rồi, đóng đủ án phí, "
             "có được xét đặc xá không",
             "ask_conditions",
-            [{"entity": "sentence_length", "value": "6 năm"}],
         ),
     )
     text = texts(messages)
     assert "30/2018/QH14" in text
-    assert "457/2026/QĐ-CTN" in text  # the current round (2026) is named
+    assert "457/2026/QĐ-CTN" in text  # the calendar names the latest round, marked unverified
+    assert "chưa có thông tin công khai về đợt đặc xá nào đang được xét" in text
+    assert "Với trường hợp bạn kể" in text and "48 tháng" in text
     assert "Chỉ các cơ quan, hội đồng" in text
+    assert SlotSet("last_question", events[1]["value"]) in events
 
 
-def test_money_question_carries_the_warning(env: None) -> None:
+def test_money_demanded_takes_the_safety_path_first(env: None) -> None:
     messages, _ = run(ActionAnswer(), tracker("có người đòi 30 triệu lo đặc xá", "ask_fees"))
-    text = texts(messages).lower()
-    assert "thi hành án dân sự" in text and "biên lai" in text
+    text = texts(messages)
+    assert text.startswith("Không đưa, không chuyển thêm tiền")
+    assert '/give_feedback{"feedback_send":"yes"}' in [
+        b["payload"] for b in messages[-1]["buttons"]
+    ]
 
 
-def test_visits_get_the_pointer_and_unrelated_text_the_scope_reply(env: None) -> None:
+def test_visits_get_the_prison_rules_and_unrelated_text_a_kind_decline(env: None) -> None:
     visits, _ = run(ActionAnswer(), tracker("mỗi tháng được thăm gặp mấy lần", "out_of_scope"))
     weather, _ = run(ActionAnswer(), tracker("mai trời có mưa không", "out_of_scope"))
-    assert "Luật Thi hành án hình sự" in texts(visits) or "14/2020/TT-BCA" in texts(visits)
-    assert "ngoài phạm vi" in texts(weather)
+    assert "127/2025/QH15" in texts(visits)
+    assert "ngoài phạm vi" in texts(weather) and "thăm gặp" not in texts(weather).split(":")[0]
 
 
 def test_case_question_offers_the_step_by_step_check(env: None) -> None:
-    messages, _ = run(
-        ActionAnswer(),
-        tracker(
-            "chồng em bị 6 năm, ở được 3 năm",
-            "ask_conditions",
-            [{"entity": "sentence_length", "value": "6 năm"}],
-        ),
-    )
+    messages, _ = run(ActionAnswer(), tracker("chồng em bị 6 năm, ở được 3 năm", "ask_conditions"))
     assert messages[-1]["buttons"] == [
         {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
     ]
@@ -125,48 +118,37 @@ def test_human_uses_the_configured_contact(env: None) -> None:
     assert "gọi số đã cấu hình" in messages[0]["text"]
 
 
-def test_a_case_told_with_another_question_is_offered_the_check_too(env: None) -> None:
-    messages, _ = run(
-        ActionAnswer(),
-        tracker("bố em bị 9 năm tội trộm cắp, đã ở 4 năm, có bị loại trừ không", "ask_exclusions"),
-    )
-    assert messages[-1]["buttons"] == [
-        {"title": "Kiểm tra từng bước", "payload": "/check_eligibility"}
-    ]
+def test_a_general_question_gets_the_rating_buttons_not_the_check(env: None) -> None:
     general, _ = run(ActionAnswer(), tracker("ai không được đặc xá", "ask_exclusions"))
-    assert general[-1]["buttons"] == RATE_BUTTONS  # no check offered: only the rating
+    assert general[-1]["buttons"] == RATE_BUTTONS
 
 
-def test_did_you_mean_offers_the_check_for_a_case(env: None) -> None:
-    ranking = [
-        {"name": "nlu_fallback", "confidence": 1.0},
-        {"name": "ask_conditions", "confidence": 0.41},
-        {"name": "ask_procedure", "confidence": 0.38},
-    ]
-    text = "bố em án 10 năm, đã ở 3 năm 4 tháng, xếp loại tốt"
-    messages, _ = run(ActionAskAffirmation(), tracker(text, "nlu_fallback", ranking=ranking))
+def test_nothing_understood_gets_did_you_mean_with_the_closest_topics(env: None) -> None:
+    messages, _ = run(ActionAnswer(), tracker("xét thế nào", "nlu_fallback", confidence=0.3))
+    assert messages[0]["text"].startswith("Xin lỗi, tôi chưa chắc hiểu đúng")
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == ["/ask_conditions", "/check_eligibility", "/out_of_scope"]
+    assert payloads[-1] == "/out_of_scope" and len(payloads) <= 3
 
 
-def test_did_you_mean_offers_the_two_closest_intents(env: None) -> None:
-    ranking = [
-        {"name": "nlu_fallback", "confidence": 1.0},
-        {"name": "ask_conditions", "confidence": 0.41},
-        {"name": "ask_procedure", "confidence": 0.38},
-        {"name": "ask_fees", "confidence": 0.1},
-    ]
-    messages, _ = run(
-        ActionAskAffirmation(), tracker("xét thế nào", "nlu_fallback", ranking=ranking)
-    )
-    payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == ["/ask_conditions", "/ask_procedure", "/out_of_scope"]
+def test_a_button_after_did_you_mean_answers_the_question_that_was_asked(env: None) -> None:
+    t = tracker("/ask_other_measures", "ask_other_measures", confidence=1.0)
+    t.slots["last_question"] = "mỗi năm được mấy lần"
+    messages, _ = run(ActionAnswer(), t)
+    assert "giảm" in texts(messages).lower()
 
 
-def test_final_fallback_reverts_and_points_to_a_person(env: None) -> None:
-    messages, events = run(ActionDefaultFallback(), tracker("??", "nlu_fallback"))
-    assert "gọi số đã cấu hình" in messages[0]["text"]
-    assert events == [UserUtteranceReverted()]
+def test_a_follow_up_that_adds_facts_continues_the_previous_question(env: None) -> None:
+    t = tracker("bố em 72 tuổi rồi ạ", "affirm", confidence=0.6)
+    t.slots["last_question"] = "Bố em án 8 năm, đã ở 3 năm, có được đặc xá không?"
+    messages, _ = run(ActionAnswer(), t)
+    text = texts(messages)
+    assert "Với trường hợp bạn kể" in text and "72 tuổi" in text
+    assert "từ đủ 70 tuổi" in text
+
+
+def test_a_bare_yes_asks_what_else(env: None) -> None:
+    messages, _ = run(ActionAnswer(), tracker("vâng", "affirm", confidence=0.95))
+    assert "Bạn muốn hỏi thêm điều gì" in texts(messages)
 
 
 # --- Recording for the staff's queue of unanswered questions -----------------------------------
@@ -236,30 +218,16 @@ def test_the_threshold_is_a_setting(
     assert [q.reason for q in queued(loaded)] == ["low_confidence"]
 
 
-def test_did_you_mean_and_the_final_fallback_are_queued(
-    env: None, loaded: sessionmaker[Session]
-) -> None:
-    ranking = [
-        {"name": "nlu_fallback", "confidence": 1.0},
-        {"name": "ask_conditions", "confidence": 0.41},
-    ]
-    nlu = tracker("xét thế nào", "nlu_fallback", ranking=ranking, sender="telegram:5")
-    run(ActionAskAffirmation(), nlu)
-    run(ActionDefaultFallback(), tracker("CCCD 001234567890 thì sao", "nlu_fallback"))
-    first, second = queued(loaded)
+def test_did_you_mean_is_queued_masked(env: None, loaded: sessionmaker[Session]) -> None:
+    nlu = tracker("số 001234567890 thì sao", "nlu_fallback", confidence=0.3, sender="telegram:5")
+    run(ActionAnswer(), nlu)
+    [first] = queued(loaded)
     assert (first.reason, first.channel, first.intent) == (
         "did_you_mean",
         "telegram",
-        "ask_conditions",
+        "nlu_fallback",
     )
-    assert first.confidence == pytest.approx(0.41)
-    assert (second.reason, second.channel, second.intent) == ("fallback", "rest", None)
-    assert second.text == "CCCD *********890 thì sao"
-
-
-def test_a_button_payload_is_not_queued(env: None, loaded: sessionmaker[Session]) -> None:
-    run(ActionDefaultFallback(), tracker("/out_of_scope", "out_of_scope"))
-    assert queued(loaded) == []
+    assert first.text == "số *********890 thì sao"
 
 
 def test_a_database_error_while_recording_still_sends_the_answer(
@@ -269,8 +237,6 @@ def test_a_database_error_while_recording_still_sends_the_answer(
         QueuedQuestion.__table__.drop(session.connection())
     messages, _ = run(ActionAnswer(), tracker("mai trời có mưa không", "out_of_scope"))
     assert "ngoài phạm vi" in texts(messages)
-    fallback, events = run(ActionDefaultFallback(), tracker("??", "nlu_fallback"))
-    assert "gọi số đã cấu hình" in fallback[0]["text"] and events == [UserUtteranceReverted()]
     assert "could not queue" in caplog.text
 
 

@@ -1,11 +1,17 @@
-"""How an entry becomes messages: citations, round note, reminders, phone-sized parts."""
+"""How an entry becomes messages: citations, the calendar's "now", reminders, phone-sized parts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.kb.answers import DISCLAIMER, MAX_MESSAGE_CHARS, render, split_message
-from knowledge.kb.queries import entry_by_key, get_round
+from knowledge.kb.answers import MAX_MESSAGE_CHARS, UNVERIFIED, fill, split_message
+from knowledge.kb.choose import Pick
+from knowledge.kb.compose import compose
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.reading import Question
+from knowledge.kb.rounds import calendar, now_line
 
 
 def test_split_message_keeps_parts_short_and_loses_nothing() -> None:
@@ -15,19 +21,22 @@ def test_split_message_keeps_parts_short_and_loses_nothing() -> None:
     assert " ".join(" ".join(parts).split()) == " ".join(text.split())
 
 
-def test_render_cites_sources_and_adds_round_and_reminder(loaded: sessionmaker[Session]) -> None:
+def test_an_entry_alone_cites_its_sources_with_the_calendar_and_reminder(
+    loaded: sessionmaker[Session],
+) -> None:
     with loaded() as session:
         entry = entry_by_key(session, "conditions_general")
-        messages = render(
-            entry,
-            department="Phòng PC10",
-            contact="gọi cán bộ",
-            current_round=get_round(session, "2026"),
-            case_specific=True,
+        assert entry is not None and not entry.verified
+        now = now_line(calendar(session), dt.date(2026, 12, 6))
+        question = Question(entry.title, entry.measure, entry.facet, True)
+        composed = compose(
+            [Pick(question, entry, 1.0)], department="Phòng PC10", contact="gọi cán bộ", now=now
         )
-    text = "\n".join(messages)
-    assert "Nguồn:" in text and "30/2018/QH14" in text and "457/2026/QĐ-CTN" in text
-    assert DISCLAIMER in text
-    assert "chưa được kiểm chứng" in text or "chưa kiểm chứng" in text
+    text = "\n".join(composed.messages)
+    assert composed.entries == ["conditions_general"]
+    assert entry.lead.split(".")[0] in composed.messages[0]
+    assert now in text and "457/2026/QĐ-CTN" in text  # the newest round, as the calendar says
+    assert composed.messages[-1].startswith(fill(UNVERIFIED, "Phòng PC10", "gọi cán bộ"))
+    assert "Nguồn:" in composed.messages[-1] and "30/2018/QH14" in composed.messages[-1]
     assert "{department}" not in text and "{contact}" not in text
-    assert all(len(m) <= MAX_MESSAGE_CHARS * 1.5 for m in messages)
+    assert all(len(m) <= MAX_MESSAGE_CHARS * 1.5 for m in composed.messages)

@@ -37,7 +37,7 @@ STORY = (
 
 @pytest.fixture
 def env(
-    session_maker: sessionmaker[Session],
+    loaded: sessionmaker[Session],
     db_url: str,
     app_settings: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -46,7 +46,7 @@ def env(
     monkeypatch.setenv("AMNESTY_DATABASE_URL", db_url)
     monkeypatch.setenv("AMNESTY_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("AMNESTY_RETENTION_DAYS", "180")
-    yield session_maker
+    yield loaded
     for worker in feedback_actions._workers.values():  # the spool worker a save started
         worker.stop()
     feedback_actions._workers.clear()
@@ -159,7 +159,7 @@ def test_submit_saves_before_telling_and_a_retry_makes_no_duplicate(env: Any) ->
     assert len(items) == 1
     assert reference(items[0]) in first and reference(items[0]) in again
     assert items[0].content == STORY and items[0].kind == "misconduct"
-    assert "không mất bất kỳ khoản phí" in first  # money: the warning
+    assert "Không đưa, không chuyển thêm tiền" in first  # money: what to do next, from the KB
 
 
 def test_submit_spools_when_the_database_cannot_be_written(

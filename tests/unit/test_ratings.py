@@ -129,7 +129,7 @@ def test_an_answer_carries_the_rating_buttons_on_its_last_message_only(
         '/rate_answer{"rating":"unhelpful"}',
     ]
     assert all(not m.get("buttons") for m in messages[:-1])
-    assert events == [SlotSet("answered_entry", KEY)]
+    assert SlotSet("answered_entry", KEY) in events
 
 
 def payloads(message: dict[str, Any]) -> list[str]:
@@ -144,7 +144,7 @@ def test_no_rating_where_the_answer_has_its_own_buttons_or_no_entry(
     feedback, _ = answer("tôi muốn khiếu nại cán bộ trại", "give_feedback")
     assert payloads(feedback[-1]) == ['/give_feedback{"feedback_send":"yes"}']
     nothing, events = answer("mai trời có mưa không", "out_of_scope")
-    assert not nothing[-1].get("buttons") and events == [SlotSet("answered_entry", None)]
+    assert not nothing[-1].get("buttons") and SlotSet("answered_entry", None) in events
 
 
 def test_the_rating_of_an_edited_entry_names_its_version(env: sessionmaker[Session]) -> None:

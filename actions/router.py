@@ -1,0 +1,361 @@
+"""The one router that decides every reply to a family's message, in this order:
+
+1. safety first — money demanded to "lo" an amnesty, violence, a death or a dying prisoner;
+2. a follow-up that only adds facts continues the previous question;
+3. the answer to each question asked (up to three), with the case worked through;
+4. a short, kind decline when the message is about something we do not handle;
+5. only then "did you mean", when nothing in the message could be understood.
+
+The answer action, the fallback and the eligibility form's validation all call :func:`route`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from knowledge.clock import vietnam_today
+from knowledge.eligibility.case import Case
+from knowledge.eligibility.case_text import read_case, round_named, states_case
+from knowledge.eligibility.evaluator import evaluate
+from knowledge.eligibility.measures import CALCULATORS
+from knowledge.eligibility.time_served import add_months
+from knowledge.kb.choose import Pick, choose_all, published
+from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
+from knowledge.kb.reading import OWN_MEASURE, Question, Reading, read, sentences, urgent_kind
+from knowledge.kb.rounds import calendar as round_calendar
+from knowledge.kb.rounds import considering, now_line, resolve, rules_for
+from knowledge.kb.topics import INTENT_LABELS
+from knowledge.models import Entry
+from settings import Settings
+
+# The entries that answer an urgent message first (cues.yml `urgent` kinds).
+SAFETY_ENTRIES = {
+    "scam": ("fees_asked_for_money",),
+    "harm": ("custody_harm_beaten_injured",),
+    "death": ("custody_harm_death_first_steps",),
+    "dying": ("suspension_dying_prisoner",),
+}
+# Measures the safety entry already answers (other questions of the message still get answers).
+SAFETY_MEASURES = {
+    "scam": {"scams"},
+    "harm": {"custody_harm"},
+    "death": {"custody_harm"},
+    "dying": {"suspension", "postponement"},
+}
+COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
+# Below this intent confidence, with no measure named anywhere, the message was not understood.
+UNDERSTOOD = 0.45
+# A follow-up that adds facts is short and asks nothing.
+FOLLOW_UP_CHARS = 200
+CASE_FACTS = (
+    "sentence_months",
+    "served_months",
+    "detention_start",
+    "detention_year",
+    "finished_on",
+    "finished_year",
+    "released_months_ago",
+    "sentence_kind",
+)
+OUT_OF_SCOPE = (
+    "Câu hỏi này nằm ngoài phạm vi của tôi: tôi trả lời về đặc xá, thi hành án phạt tù và những "
+    "việc gần với đặc xá (giảm án, tha tù trước thời hạn, hoãn, tạm đình chỉ, xóa án tích, thăm "
+    "gặp). Với việc khác, bạn vui lòng hỏi Ủy ban nhân dân hoặc Công an cấp xã nơi cư trú, hoặc "
+    "liên hệ {department} qua {contact}."
+)
+ANYTHING_ELSE = (
+    "Bạn muốn hỏi thêm điều gì? Ví dụ: điều kiện đặc xá, giảm án, xóa án tích, thăm gặp, hoặc "
+    "cách gửi ý kiến."
+)
+DID_YOU_MEAN = "Xin lỗi, tôi chưa chắc hiểu đúng. Có phải bạn muốn hỏi về:"
+
+
+@dataclass
+class Routed:
+    """What the action sends, and what it remembers for the next turn."""
+
+    kind: str  # safety | answer | decline | did_you_mean | anything_else
+    messages: list[str]
+    entries: list[str] = field(default_factory=list)
+    offer_check: bool = False
+    offer_feedback: bool = False
+    urgent: str | None = None
+    question: str | None = None  # the question answered, for a follow-up that adds facts
+    did_you_mean: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def today_of(settings: Settings) -> dt.date:
+    return settings.today or vietnam_today()
+
+
+def _case(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
+    facts = read_case(text)
+    known = {k: v for k, v in facts.items() if v != "unknown" and k in Case.__dataclass_fields__}
+    if "released_months_ago" in known and "finished_on" not in known:
+        known["finished_on"] = add_months(today, -int(known["released_months_ago"]))
+    if "finished_year" in known and "finished_month" in known and "finished_on" not in known:
+        last = add_months(dt.date(known["finished_year"], known["finished_month"], 1), 1)
+        known["finished_on"] = last - dt.timedelta(days=1)
+    try:
+        return Case(**known), facts
+    except (TypeError, ValueError):
+        return Case(), facts
+
+
+def tells_case(facts: dict[str, Any]) -> bool:
+    return any(k in facts for k in CASE_FACTS)
+
+
+def is_minor(case: Case, facts: dict[str, Any]) -> bool:
+    """The offender was under 18: said so, or under 18 now in a message about a sentence (an
+    age alone may be anyone's: a child's, the writer's)."""
+    if case.age_at_offence is not None:
+        return case.age_at_offence < 18
+    # 14 is the youngest age of criminal responsibility: a younger age is someone else's.
+    return case.age_now is not None and 14 <= case.age_now < 18 and tells_case(facts)
+
+
+# Words the case adds to a question, so the entry for that group ranks first.
+CASE_WORDS = {
+    "age_70": "từ 70 tuổi",
+    "serious_illness": "bệnh hiểm nghèo bệnh nặng",
+    "pregnant_or_young_child": "có thai con nhỏ dưới 36 tháng",
+    "revolution_merit": "người có công",
+    "severe_disability": "khuyết tật",
+    "minor": "người dưới 18 tuổi",
+}
+
+
+def with_case_words(question: Question, case: Case) -> Question:
+    groups = set(case.priority or ())
+    if case.age_now is not None and case.age_now >= 70:
+        groups.add("age_70")
+    if case.age_at_offence is not None and case.age_at_offence < 18:
+        groups.add("minor")
+    words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
+    return replace(question, hints=words) if words else question
+
+
+def _is_follow_up(text: str, facts: dict[str, Any], previous: str | None) -> bool:
+    if not previous or len(text) > FOLLOW_UP_CHARS:
+        return False
+    asks = any(s.asks for s in sentences(text))
+    return not asks and bool(facts)
+
+
+def _case_readings(
+    reading: Reading,
+    case: Case,
+    facts: dict[str, Any],
+    text: str,
+    session: Session,
+    today: dt.date,
+) -> dict[str, CaseReading]:
+    readings: dict[str, CaseReading] = {}
+    if not tells_case(facts) and "age_now" not in facts and "age_at_offence" not in facts:
+        return readings
+    measures = dict.fromkeys(q.measure for q in reading.questions)
+    for measure in measures:
+        if measure in CALCULATORS and tells_case(facts):
+            readings[measure] = reading_of(CALCULATORS[measure](case, today))
+        elif measure == "amnesty":
+            rounds = round_calendar(session)
+            now = considering(rounds, today)
+            named = round_named(text, now.id if now else None)
+            verdict = evaluate(case, rules_for(rounds, named), as_of=today)
+            readings[measure] = amnesty_reading(verdict, _facts_said(case), verdict.missing_labels)
+    return readings
+
+
+def _facts_said(case: Case) -> list[str]:
+    said = []
+    if case.sentence_kind == "life_commuted":
+        said.append("án chung thân đã được giảm")
+    elif case.sentence_months:
+        said.append(f"án {case.sentence_months} tháng tù")
+    if case.served_months is not None:
+        said.append(f"đã chấp hành {case.served_months} tháng")
+    if case.detention_start:
+        said.append(f"bị bắt ngày {case.detention_start:%d/%m/%Y}")
+    if case.age_now:
+        said.append(f"{case.age_now} tuổi")
+    return said
+
+
+def _entries_by_key(entries: list[Entry], keys: tuple[str, ...]) -> list[Entry]:
+    found = {e.key: e for e in entries}
+    return [found[k] for k in keys if k in found]
+
+
+def route(
+    text: str,
+    *,
+    intent: str | None,
+    confidence: float | None,
+    session: Session,
+    settings: Settings,
+    previous: str | None = None,
+) -> Routed:
+    """The reply to ``text`` (the family's words as sent)."""
+    today = today_of(settings)
+    facts_now = read_case(text)
+    question_text = text
+    if _is_follow_up(text, facts_now, previous):
+        question_text = f"{previous}\n{text}"  # the earlier question with the new facts
+    reading = read(question_text, intent)
+    entries = published(session)
+    case, facts = _case(question_text, today)
+    minors = is_minor(case, facts)
+    if reading.urgent:
+        return _safety(reading, entries, case, facts, question_text, session, settings, today)
+    understood = (
+        any(q.confident for q in reading.questions)
+        or tells_case(facts)
+        or max(reading.scores.values(), default=0) >= OWN_MEASURE
+    )
+    if not understood and (intent in (None, "nlu_fallback") or (confidence or 0) < UNDERSTOOD):
+        return Routed("did_you_mean", [DID_YOU_MEAN], did_you_mean=_candidates(reading, intent))
+    if not understood and intent in ("affirm", "deny"):
+        return Routed("anything_else", [ANYTHING_ELSE])
+    questions = [
+        with_case_words(q, case) for q in _with_years(reading, question_text, session, today)
+    ]
+    picks = choose_all(entries, questions, intent=intent, minors=minors, context=question_text)
+    in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
+    if not in_scope:
+        return _decline(picks, settings)
+    return _answer(in_scope, reading, case, facts, question_text, session, settings, today)
+
+
+def _with_years(reading: Reading, text: str, session: Session, today: dt.date) -> list[Question]:
+    """Amnesty questions with the year their time words mean ("năm ngoái" → 2025), so the entry
+    of that round ranks first."""
+    answer = resolve(text, round_calendar(session), today)
+    years = " ".join(sorted({r[:4] for r in answer.rounds})) if answer else ""
+    if not years:
+        return list(reading.questions)
+    return [
+        replace(q, text=f"{q.text} năm {years}") if q.measure == "amnesty" else q
+        for q in reading.questions
+    ]
+
+
+def _answer(
+    picks: list[Pick],
+    reading: Reading,
+    case: Case,
+    facts: dict[str, Any],
+    text: str,
+    session: Session,
+    settings: Settings,
+    today: dt.date,
+) -> Routed:
+    cases = _case_readings(reading, case, facts, text, session, today)
+    rounds = round_calendar(session)
+    amnesty = any(p.entry.measure == "amnesty" for p in picks)
+    time_answer = resolve(text, rounds, today) if amnesty else None
+    composed = compose(
+        picks,
+        department=settings.department,
+        contact=settings.contact,
+        cases=cases,
+        time_answer=time_answer,
+        now=now_line(rounds, today) if amnesty else None,
+    )
+    return _routed("answer", composed, picks, text, cases)
+
+
+def _routed(
+    kind: str,
+    composed: Composed,
+    picks: list[Pick],
+    text: str,
+    cases: dict[str, CaseReading],
+    urgent: str | None = None,
+) -> Routed:
+    figures = {m: list(c.lines) for m, c in cases.items()}
+    complaint = any(p.entry.measure in COMPLAINT_MEASURES for p in picks)
+    return Routed(
+        kind,
+        composed.messages,
+        composed.entries,
+        offer_check=composed.offer_check or (complaint and states_case(text)),
+        offer_feedback=urgent is not None
+        or any(p.entry.measure in COMPLAINT_MEASURES for p in picks),
+        urgent=urgent,
+        question=text,
+        figures=figures,
+    )
+
+
+def _safety(
+    reading: Reading,
+    entries: list[Entry],
+    case: Case,
+    facts: dict[str, Any],
+    text: str,
+    session: Session,
+    settings: Settings,
+    today: dt.date,
+) -> Routed:
+    kind = reading.urgent or "harm"
+    safety = _entries_by_key(entries, SAFETY_ENTRIES[kind])
+    # The other questions of the message, not the sentence that is itself the alarm
+    # ("có người đòi 50 triệu để chạy đặc xá"), which the safety entries answer.
+    others = [
+        q
+        for q in reading.questions
+        if q.measure not in SAFETY_MEASURES[kind] and q.confident and urgent_kind(q.text) is None
+    ]
+    picks = [p for p in choose_all(entries, others[:2]) if p.entry not in safety]
+    cases = _case_readings(reading, case, facts, text, session, today) if picks else {}
+    composed = compose(
+        picks, department=settings.department, contact=settings.contact, cases=cases, safety=safety
+    )
+    return _routed("safety", composed, picks, text, cases, urgent=kind)
+
+
+# A decline names who handles the matter only when the words match one of our pointers.
+POINTER_MATCH = 1.0
+
+
+def _decline(picks: list[Pick], settings: Settings) -> Routed:
+    if picks and picks[0].question.confident and picks[0].match >= POINTER_MATCH:
+        composed = compose(picks[:1], department=settings.department, contact=settings.contact)
+        return Routed("decline", composed.messages, composed.entries)
+    return Routed(
+        "decline",
+        [
+            OUT_OF_SCOPE.replace("{department}", settings.department).replace(
+                "{contact}", settings.contact
+            )
+        ],
+    )
+
+
+def _candidates(reading: Reading, intent: str | None) -> list[str]:
+    """Up to two topics for the "did you mean" buttons."""
+    from knowledge.kb.reading import INTENT_MEASURE
+
+    by_measure = {m: i for i, m in INTENT_MEASURE.items()}
+    ranked = sorted(reading.scores.items(), key=lambda kv: -kv[1])
+    intents = [by_measure[m] for m, _ in ranked if m in by_measure]
+    if intent in INTENT_LABELS and intent not in intents:
+        intents.insert(0, intent)
+    return [i for i in dict.fromkeys(intents) if i in INTENT_LABELS and i != "out_of_scope"][:2]
+
+
+def interrupts(text: str) -> bool:
+    """A message that is not an answer to the form's question: something urgent, or a question
+    about another measure ("thế còn giảm án thì sao?")."""
+    if not text or text.startswith("/"):
+        return False
+    if urgent_kind(text):
+        return True
+    asks = any(s.asks for s in sentences(text))
+    return asks and any(q.confident and q.measure != "amnesty" for q in read(text).questions)

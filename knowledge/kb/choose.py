@@ -1,0 +1,149 @@
+"""Choosing, for each question of a message, the entry that answers it, over the whole knowledge
+base: the entries of the question's measure, ranked by how well their example questions match
+(BM25), what they answer (the facet), whether they are the rule for minors, and the intent as a
+prior for the main question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.kb.ranking import Scored, rank, terms
+from knowledge.kb.reading import Question
+from knowledge.models import Entry
+
+# Where to look when a measure has no entry of its own for the question.
+RELATED = {
+    "special_reduction": ("reduction",),
+    "suspension": ("postponement",),
+    "postponement": ("suspension",),
+    "exemption": ("postponement",),
+    "scams": ("amnesty",),
+    "custody_harm": ("complaints", "prison_life"),
+    "detention": ("prison_life",),
+    "prison_life": ("detention",),
+    "civil_judgment": ("record_clearing",),
+    "after_release": ("record_clearing", "amnesty"),
+}
+TEXT_WEIGHT = 2.0  # the best-matching example questions (scores scaled to 0..1 in the measure)
+FACET_BONUS = 0.3  # the entry answers what the question asks
+MINORS_BONUS = 1.5  # the rule for minors when the offender was a minor, and not otherwise
+TOPIC_BONUS = 0.3  # the intent Rasa recognised, for the main question
+CONTEXT_WEIGHT = 1.0  # the whole message (the story) against the example questions
+SAVED_SCORE = 10.0  # above anything the ranking gives: the question is an example of the entry
+SHORT_QUESTION = 8  # words: a shorter question is read with the sentence before it
+
+
+@dataclass(frozen=True)
+class Pick:
+    question: Question
+    entry: Entry
+    score: float  # everything considered
+    match: float = 0.0  # how well the example questions match alone (BM25)
+
+
+def published(session: Session) -> list[Entry]:
+    stmt = select(Entry).where(Entry.status == "published").order_by(Entry.position, Entry.id)
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Searchable:
+    """An entry as the ranking sees it: its example questions, and its lead, which states the
+    answer in the words a family's question often uses."""
+
+    entry: Entry
+    key: str
+    title: str
+    round: str
+    questions: list[str]
+
+    @classmethod
+    def of(cls, entry: Entry) -> Searchable:
+        lead = [entry.lead] if entry.lead else []
+        return cls(entry, entry.key, entry.title, entry.round, [*entry.questions, *lead])
+
+
+def candidates(entries: Sequence[Entry], measure: str) -> list[Entry]:
+    own = [e for e in entries if e.measure == measure]
+    if own:
+        return own
+    related = RELATED.get(measure, ())
+    return [e for e in entries if e.measure in related]
+
+
+def saved_as_example(entries: Sequence[Entry], text: str) -> Entry | None:
+    """The entry one of whose example questions is ``text`` (the same words, once folded and
+    without the words that say nothing), if any."""
+    wanted = terms(text)
+    if len(wanted) < 3:
+        return None
+    for entry in entries:
+        if any(terms(q) == wanted for q in entry.questions):
+            return entry
+    return None
+
+
+def choose(
+    entries: Sequence[Entry],
+    question: Question,
+    *,
+    intent: str | None = None,
+    minors: bool | None = None,
+    context: str = "",
+) -> Pick | None:
+    """The entry that best answers ``question``, or None when its measure has none.
+
+    A question staff have saved as an example of an entry goes to that entry whatever
+    measure it is read as, so their correction takes effect at once."""
+    same = saved_as_example(entries, question.text)
+    if same is not None:
+        return Pick(question, same, SAVED_SCORE, SAVED_SCORE)
+    pool = candidates(entries, question.measure)
+    if not pool:
+        return None
+    short = len(question.text.split()) < SHORT_QUESTION
+    query = f"{question.context} {question.text}" if short else question.text
+    searchable = [Searchable.of(e) for e in pool]
+    ranked = [
+        Scored(s.entry.entry, s.score)  # type: ignore[attr-defined]
+        for s in rank(searchable, f"{query} {question.hints}".strip())
+    ]
+    top = max(s.score for s in ranked) or 1.0
+    story = {s.entry.key: s.score for s in rank(searchable, context)} if context else {}
+    story_top = max(story.values(), default=0.0) or 1.0
+
+    def score(entry: Entry, text_score: float) -> float:
+        value = (
+            TEXT_WEIGHT * text_score / top + CONTEXT_WEIGHT * story.get(entry.key, 0) / story_top
+        )
+        value += FACET_BONUS * (entry.facet == question.facet)
+        if entry.minors:
+            value += MINORS_BONUS if minors else -MINORS_BONUS
+        value += TOPIC_BONUS * (intent is not None and entry.topic == intent)
+        return value
+
+    best = max(ranked, key=lambda s: (score(s.entry, s.score), -pool.index(s.entry)))  # type: ignore[arg-type]
+    return Pick(question, best.entry, score(best.entry, best.score), best.score)  # type: ignore[arg-type]
+
+
+def choose_all(
+    entries: Sequence[Entry],
+    questions: Sequence[Question],
+    *,
+    intent: str | None = None,
+    minors: bool | None = None,
+    context: str = "",
+) -> list[Pick]:
+    """One pick per question (the intent helps the main one only), each entry once."""
+    picks: list[Pick] = []
+    for i, question in enumerate(questions):
+        pick = choose(
+            entries, question, intent=intent if i == 0 else None, minors=minors, context=context
+        )
+        if pick and all(p.entry.key != pick.entry.key for p in picks):
+            picks.append(pick)
+    return picks

@@ -1,0 +1,313 @@
+"""Reading a family's message: is it urgent, which questions does it ask, and what is each about.
+
+A long story often ends with two or three questions ("...có được giảm án không, bao lâu thì được
+xét, làm đơn ở đâu?"). Each question gets the measure it is about (giảm án, xóa án tích, đặc
+xá…) and what it asks (the facet: when, how, where, what papers…). The cue patterns are data
+(``cues.yml``) matched on folded text, so text with or without diacritics reads the same. Pure
+functions: no database, no Rasa.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vietnamese.text import fold, normalize
+
+CUES_FILE = Path(__file__).resolve().parent / "cues.yml"
+MAX_QUESTIONS = 3
+URGENT_KINDS = ("scam", "harm", "death", "dying")
+MONEY = re.compile(r"\b(tien|trieu|tr|ty|cu|chuyen khoan|dua|nop|chi phi)\b")
+# A death word of the blunt kind families use for a death in custody, and a custody word.
+DEATH = re.compile(r"\b(chet|tu vong|treo co|that co|dot tu)\b")  # "tu tu" is also "tù từ"
+CUSTODY = re.compile(
+    r"\b(trai giam|trai tam giam|tam giam|tam giu|buong giam|phong giam|quan giao|thu an|"
+    r"chap hanh an|ngoi tu|o tu|pham nhan|xa lim|trong trai)\b"
+)
+# How much a cue counts: in the question itself or elsewhere in the story; naming the measure
+# (strong) or only hinting at it (weak).
+WEIGHTS = {("strong", True): 3.0, ("strong", False): 1.5, ("weak", True): 1.0, ("weak", False): 0.3}
+# A question's own cues must reach this to decide its measure; below it, the story decides.
+OWN_MEASURE = 1.5  # one strong cue, or two weak ones
+# The intents whose measure is clear (a prior when the words say nothing).
+INTENT_MEASURE = {
+    "ask_conditions": "amnesty",
+    "ask_exclusions": "amnesty",
+    "ask_procedure": "amnesty",
+    "ask_documents": "amnesty",
+    "ask_results": "amnesty",
+    "check_eligibility": "amnesty",
+    "ask_fees": "amnesty",
+    "ask_after_release": "record_clearing",
+    "ask_other_measures": "reduction",
+    "give_feedback": "complaints",
+    "out_of_scope": "out_of_scope",
+}
+
+
+@dataclass(frozen=True)
+class Cues:
+    measures: dict[str, dict[str, tuple[re.Pattern[str], ...]]]
+    sentenced: tuple[re.Pattern[str], ...]
+    facets: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    question_words: tuple[re.Pattern[str], ...]
+    urgent: dict[str, tuple[re.Pattern[str], ...]]
+    scam_if_money: tuple[re.Pattern[str], ...]
+    not_urgent: tuple[re.Pattern[str], ...]
+    always_mention: tuple[str, ...]
+    priority: tuple[str, ...]
+
+
+def _compile(patterns: Any) -> tuple[re.Pattern[str], ...]:
+    """Each pattern matched on whole words only ("an giam" is not inside "lan giam")."""
+    return tuple(re.compile(rf"(?<!\w)(?:{p})(?!\w)") for p in patterns or ())
+
+
+@cache
+def load_cues(path: Path = CUES_FILE) -> Cues:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    urgent = raw["urgent"]
+    return Cues(
+        measures={
+            m: {"strong": _compile(c.get("strong")), "weak": _compile(c.get("weak"))}
+            for m, c in raw["measures"].items()
+        },
+        sentenced=_compile(raw["sentenced"]),
+        facets=tuple((f, _compile(ps)) for f, ps in raw["facets"].items()),
+        question_words=_compile(raw["question_words"]),
+        urgent={kind: _compile(urgent[kind]) for kind in URGENT_KINDS},
+        scam_if_money=_compile(urgent["scam_if_money"]),
+        not_urgent=_compile(urgent["not_urgent"]),
+        always_mention=tuple(raw.get("always_mention") or ()),
+        priority=tuple(raw.get("priority") or ()),
+    )
+
+
+# --- Text ----------------------------------------------------------------------------------------
+
+
+def folded(text: str) -> str:
+    """Lower case, no diacritics, words separated by one space, punctuation kept apart."""
+    flat = fold(normalize(text))
+    flat = re.sub(r"([?!.,;:()\"'])", r" \1 ", flat)
+    return re.sub(r"\s+", " ", flat).strip()
+
+
+def _words(flat: str) -> str:
+    """Only the words (for patterns that must not see punctuation)."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w/ ]", " ", flat)).strip()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str  # as the family wrote it
+    flat: str  # folded words
+    asks: bool  # a question (a "?" or question words)
+
+
+_SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
+# Inside a sentence, a clause that asks after another that asks is a new question:
+# "có được giảm án không, bao lâu thì được xét, làm đơn ở đâu?" asks three things.
+_CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)")
+
+
+# "chưa biết gì", "không hiểu gì cả": a statement, though it ends like a question.
+_NOT_ASKING = re.compile(r"\b(chua|khong|ko) (\w+ )?(biet|hieu|ro) gi( ca| het)?$")
+# "cho em hỏi", "xin hỏi": announces a question, which may be in the next clause.
+_PREFACE = re.compile(r"\b(xin|cho|muon) (\w+ ){0,3}hoi\b")
+
+
+def _asks(part: str, flat: str, *, preface: bool = True) -> bool:
+    if _NOT_ASKING.search(flat):
+        return False
+    if part.rstrip().endswith("?") or any(q.search(flat) for q in load_cues().question_words):
+        return not (not preface and _PREFACE.search(flat) and not _interrogative(flat))
+    return False
+
+
+def _interrogative(flat: str) -> bool:
+    """Asks something besides announcing a question."""
+    return any(q.search(_PREFACE.sub(" ", flat)) for q in load_cues().question_words)
+
+
+def _questions_in(part: str) -> list[str]:
+    """``part`` cut where a second question starts; the words in between stay with the
+    question before them."""
+    groups: list[list[str]] = []
+    asked = False
+    for clause in _CLAUSE.split(part):
+        flat = _words(folded(clause))
+        asks = (
+            bool(flat) and _asks(clause, flat, preface=False) and not clause.rstrip().endswith(",")
+        )
+        if not groups or (asks and asked):
+            groups.append([clause])
+            asked = asks
+        else:
+            groups[-1].append(clause)
+            asked = asked or asks
+    return [", ".join(g) for g in groups]
+
+
+def sentences(text: str) -> list[Sentence]:
+    result = []
+    for chunk in _SPLIT.split(text.strip()):
+        for part in _questions_in(chunk.strip(" -•*+\t")):
+            part = part.strip(" ,")
+            flat = _words(folded(part))
+            if flat:
+                result.append(Sentence(part, flat, _asks(part, flat)))
+    return result
+
+
+# --- Urgency -------------------------------------------------------------------------------------
+
+
+def urgent_kind(text: str) -> str | None:
+    """``scam``, ``harm``, ``death`` or ``dying`` when the message needs the safety path first;
+    words used in an ordinary sense ("lo lắng", "tội đánh bạc", "chạy thận") do not count."""
+    cues = load_cues()
+    flat = _words(folded(text))
+    for pattern in cues.not_urgent:
+        flat = pattern.sub(" _ ", flat)
+    for kind in ("death", "dying", "harm", "scam"):
+        if any(p.search(flat) for p in cues.urgent[kind]):
+            return kind
+    if MONEY.search(flat) and any(p.search(flat) for p in cues.scam_if_money):
+        return "scam"
+    if DEATH.search(flat) and CUSTODY.search(flat):  # "chết", "tử vong" of someone held
+        return "death"
+    return None
+
+
+# --- Measures and facets -------------------------------------------------------------------------
+
+
+def _asked_about(scores: Counter[str], flat: str) -> tuple[str, float] | None:
+    """The question's measure: the best scored; between equals, the one named last, which is
+    what the question asks about ("án treo có được đặc xá không" asks about đặc xá)."""
+    best = _best(scores)
+    if best is None:
+        return None
+    tied = [m for m, s in scores.items() if s == best[1]]
+    if len(tied) < 2:
+        return best
+
+    def last(measure: str) -> int:
+        ends = [m.end() for p in load_cues().measures[measure]["strong"] for m in p.finditer(flat)]
+        return max(ends, default=-1)
+
+    return max(tied, key=last), best[1]
+
+
+def detention_story(flat: str, sentenced: bool) -> bool:
+    """The person is held before trial (a strong detention cue, no sentence told)."""
+    return not sentenced and any(
+        p.search(flat) for p in load_cues().measures["detention"]["strong"]
+    )
+
+
+def is_sentenced(flat: str) -> bool:
+    """The story says the person was sentenced (so detention words tell the past)."""
+    return any(p.search(flat) for p in load_cues().sentenced)
+
+
+def measure_scores(flat: str, *, own: bool, sentenced: bool = False) -> Counter[str]:
+    """How strongly ``flat`` points at each measure."""
+    scores: Counter[str] = Counter()
+    for measure, kinds in load_cues().measures.items():
+        for kind, patterns in kinds.items():
+            hits = sum(1 for p in patterns if p.search(flat))
+            if hits:
+                scores[measure] += WEIGHTS[(kind, own)] * hits
+    if sentenced and scores.get("detention") and not own:
+        scores["detention"] *= 0.2
+    return scores
+
+
+def facet_of(flat: str) -> str | None:
+    for facet, patterns in load_cues().facets:
+        if any(p.search(flat) for p in patterns):
+            return facet
+    return None
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # the question as written (the sentence that asks it)
+    measure: str
+    facet: str
+    confident: bool  # the question's own words named the measure
+    context: str = ""  # the sentence before it, which a short question often refers to
+    hints: str = ""  # words the case told adds ("từ 70 tuổi" when the person is 72)
+
+
+@dataclass(frozen=True)
+class Reading:
+    questions: tuple[Question, ...]
+    measure: str  # the main measure of the message
+    scores: dict[str, float]  # the whole message's measure scores
+    urgent: str | None
+
+    @property
+    def main(self) -> Question:
+        return self.questions[0]
+
+
+def _best(scores: Counter[str]) -> tuple[str, float] | None:
+    """The measure scored highest; a tie goes to the more specific one (cues.yml priority)."""
+    if not scores:
+        return None
+    order = {m: i for i, m in enumerate(load_cues().priority)}
+    measure, score = max(scores.items(), key=lambda kv: (kv[1], -order.get(kv[0], 99)))
+    return measure, score
+
+
+def read(text: str, intent: str | None = None) -> Reading:
+    """The questions of ``text`` (at most three, the main one first) and their measures."""
+    whole = _words(folded(text))
+    sentenced = is_sentenced(whole)
+    story = measure_scores(whole, own=False, sentenced=sentenced)
+    prior = INTENT_MEASURE.get(intent or "")
+    context = _best(story)
+    default = context[0] if context else (prior or "amnesty")
+    if prior and (not context or context[1] < OWN_MEASURE):
+        default = prior
+    every = sentences(text)
+    asked = [s for s in every if s.asks] or every[-1:]
+    held = detention_story(whole, sentenced)
+    questions: list[Question] = []
+    seen: set[tuple[str, str]] = set()
+    for sentence in asked:
+        scores = measure_scores(sentence.flat, own=True, sentenced=sentenced)
+        own = _asked_about(scores, sentence.flat)
+        confident = bool(own and own[1] >= OWN_MEASURE)
+        measure = own[0] if own and confident else default
+        facet = facet_of(sentence.flat) or "overview"
+        if facet == "difference" and measure == "amnesty":
+            # "giảm án với đặc xá khác nhau thế nào": the other measure's entries tell it
+            others = [m for m, s in scores.items() if m != "amnesty" and s >= OWN_MEASURE]
+            measure = others[0] if others else measure
+        if measure == "prison_life" and held:
+            measure = "detention"  # visits, parcels, money before trial: the detention rules
+        if (measure, facet) in seen:
+            continue
+        seen.add((measure, facet))
+        before = every[every.index(sentence) - 1].text if every.index(sentence) else ""
+        questions.append(Question(sentence.text, measure, facet, confident, before))
+    if not questions:
+        questions.append(Question(text.strip(), default, "overview", False))
+    ranked = sorted(questions, key=lambda q: (not q.confident, questions.index(q)))
+    main = ranked[0]
+    ordered = [main, *[q for q in questions if q is not main]][:MAX_QUESTIONS]
+    for measure in load_cues().always_mention:
+        said = any(p.search(whole) for p in load_cues().measures[measure]["strong"])
+        if said and all(q.measure != measure for q in ordered):
+            ordered.append(Question(text.strip(), measure, "where", True))
+    return Reading(tuple(ordered), main.measure, dict(story), urgent_kind(text))

@@ -1,0 +1,153 @@
+"""Reading a message (knowledge/kb/reading.py): urgency, the questions asked, and what each is
+about — case tables written by the team (the blind sets are measured by the benchmark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.kb.reading import read, sentences, urgent_kind
+
+URGENT = [
+    ("scam", "có người hứa chắc chắn có tên trong danh sách đặc xá nếu đưa 80 triệu"),
+    ("scam", "anh cán bộ trại gọi bảo chuyển khoản 20 triệu để được giảm án cho chồng em"),
+    ("scam", "co nguoi quen ben tren noi lo duoc cho ck e ve som, mat 50tr, co nen tin ko"),
+    ("scam", "một người tự xưng là cán bộ tòa án nhắn tin yêu cầu nộp tiền hồ sơ đặc xá"),
+    ("harm", "con em bị bạn cùng buồng đánh gãy tay mà trại không cho đi khám"),
+    ("harm", "ck e bi quan giao danh bam dap trong trai, e phai lam sao"),
+    ("harm", "em trai tôi bị các phạm nhân khác tống tiền, đe dọa hằng tuần"),
+    ("death", "bố em chết trong trại tạm giam, trại báo là đột tử nhưng người đầy vết bầm"),
+    ("death", "trại đã hỏa táng anh tôi mà không báo cho gia đình"),
+    ("death", "con toi tu vong o nha tam giu, gia dinh muon giam dinh phap y"),
+    ("dying", "bố em ung thư giai đoạn cuối, bác sĩ bảo chỉ còn vài tháng, gia đình muốn đưa về"),
+    ("dying", "chong em dang hon me trong benh xa trai, gia dinh muon gap lan cuoi"),
+    ("death", "con tôi đang bị tạm giam thì tử vong, công an bảo do bệnh tim"),
+    ("death", "em nhận được tin báo anh em đã mất khi đang chấp hành án"),
+    ("scam", "có anh quen bên trên nhận chạy chọt giảm án, đưa trước một nửa 40 triệu"),
+    ("harm", "thằng bé bị bỏ đói, bị trói rồi đánh trong buồng giam"),
+    ("dying", "bố em đang được cấp cứu, tình trạng rất nguy, gia đình xin cho gặp"),
+]
+ORDINARY = [
+    "đặc xá có mất tiền không ạ",
+    "em lo lắng quá không biết chồng em có được đặc xá không",
+    "anh em bị tội đánh bạc 2 năm thì có được giảm án không",
+    "bố em bị ung thư, có được ưu tiên khi xét đặc xá không",
+    "nhà em đang lo tiền bồi thường 60 triệu cho bị hại",
+    "em mất giấy ra trại rồi thì xin lại ở đâu",
+    "tội cố ý gây thương tích 3 năm có được đặc xá không",
+    "Tôi muốn gửi quà cho chồng ở trại giam thì được gửi bao nhiêu kg, có được gửi tiền không?",
+    "bị đánh giá xếp loại kém thì có được xét không",
+    "me em chay than moi tuan 3 lan, anh em o tu co duoc ve tham khong",
+    "gia đình đang lo hồ sơ đặc xá cho bố thì cần giấy gì",
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), URGENT)
+def test_urgent_messages_take_the_safety_path(kind: str, text: str) -> None:
+    assert urgent_kind(text) == kind
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_worry_money_or_illness_is_not_urgent(text: str) -> None:
+    assert urgent_kind(text) is None
+
+
+def test_several_questions_in_one_sentence_are_each_read() -> None:
+    reading = read(
+        "Chồng em bị 7 năm tù tội trộm cắp, đã ở được 3 năm. Vậy anh ấy có được giảm án "
+        "không, bao lâu thì được xét, làm đơn ở đâu?"
+    )
+    assert [q.measure for q in reading.questions] == ["reduction"] * 3
+    assert [q.facet for q in reading.questions] == ["conditions", "timing", "procedure"]
+
+
+@pytest.mark.parametrize(
+    ("text", "measure", "facet"),
+    [
+        (
+            "bố em đi tù 18 tháng, ra năm 2008, đã được xóa án tích chưa",
+            "record_clearing",
+            "conditions",
+        ),
+        ("vợ tôi có thai, có được hoãn thi hành án không", "postponement", "conditions"),
+        ("con toi 16 tuoi co duoc tha truoc thoi han khong", "early_release", "conditions"),
+        ("em trai đang bị tạm giam, gia đình có được gửi tiền không", "detention", "conditions"),
+        ("mỗi tháng được thăm gặp mấy lần", "prison_life", "timing"),
+        ("án treo có phải vào trại không", "suspended_sentence", "overview"),
+        ("giảm án với đặc xá khác nhau thế nào", "reduction", "difference"),
+        ("đại xá và đặc xá khác gì nhau", "amnesty", "difference"),
+        ("chồng tôi đi làm ăn xa có được không", "amnesty", "conditions"),  # "làm ăn xa" ≠ ân xá
+        ("cho hỏi làm lại bằng lái xe ở đâu", "out_of_scope", "where"),
+        ("hồ sơ đề nghị đặc xá gồm những giấy tờ gì", "amnesty", "documents"),
+    ],
+)
+def test_each_question_gets_its_measure_and_facet(text: str, measure: str, facet: str) -> None:
+    question = read(text).main
+    assert (question.measure, question.facet) == (measure, facet)
+
+
+def test_an_arrest_in_the_story_is_not_a_detention_question_once_sentenced() -> None:
+    reading = read("Chồng em bị tạm giam từ 2021, tòa xử 5 năm tù. Giờ có được giảm án không?")
+    assert reading.main.measure == "reduction"
+
+
+def test_the_story_decides_a_question_that_names_no_measure() -> None:
+    reading = read("Chồng tôi bị án treo 2 năm. Có phải đi trình diện hằng tháng không?")
+    assert reading.main.measure == "suspended_sentence" and not reading.main.confident
+
+
+def test_a_family_from_kon_tum_is_always_told_about_the_merger() -> None:
+    reading = read("Nhà tôi ở Kon Tum, hồ sơ đặc xá của con tôi thì nộp ở đâu?")
+    assert [q.measure for q in reading.questions] == ["amnesty", "region"]
+
+
+def test_the_intent_is_only_a_prior_when_the_words_name_nothing() -> None:
+    assert read("mấy lần một năm?", "ask_other_measures").main.measure == "reduction"
+    assert read("xóa án tích sau mấy năm?", "ask_conditions").main.measure == "record_clearing"
+
+
+def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
+    assert sentences("") == []
+    parts = sentences("Dạ em chào anh chị.\nEm muốn hỏi: con em bị xử 3 năm thì bao lâu được về?")
+    assert parts[-1].text.endswith("bao lâu được về?") and parts[-1].asks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nộp tiền bồi thường thì mới được xét đặc xá phải không",
+        "phải nộp bao nhiêu tiền án phí thì mới được đặc xá",
+        "chồng em bị xử đã 3 năm, cải tạo tốt",
+        "anh tôi mất 3 năm ở tù rồi mà vẫn chưa được giảm án",
+        "em trai gây tai nạn làm người ta bị thương nặng, gia đình đã bồi thường",
+        "vụ án có giám định pháp y tỉ lệ thương tật 30% thì án bao nhiêu năm",
+        "chỉ còn 3 tháng nữa là chồng em ra tù, có cần làm giấy tờ gì không",
+        "đơn xin đặc xá có phải cam kết chấp hành pháp luật không",
+        "có nên gửi tiền lưu ký cho chồng mỗi tháng không",
+        "tội lừa đảo chiếm đoạt tài sản có được đặc xá không",
+    ],
+)
+def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
+    assert urgent_kind(text) is None
+
+
+def _dev_set() -> dict[str, list[dict[str, str]]]:
+    import yaml
+
+    path = Path(__file__).with_name("urgent_dev.yml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_the_development_set_of_urgent_messages_is_caught() -> None:
+    """Written by a second writer, blind to the held-out urgent set (tests/heldout/urgent.yml),
+    which the benchmark measures: this set is for development and may be tuned on."""
+    urgent = _dev_set()["urgent"]
+    missed = [u["text"][:60] for u in urgent if urgent_kind(u["text"]) is None]
+    assert len(missed) <= len(urgent) // 20, missed  # at least 95 %
+
+
+def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() -> None:
+    ordinary = _dev_set()["ordinary"]
+    flagged = [o["text"][:60] for o in ordinary if urgent_kind(o["text"]) is not None]
+    assert len(flagged) <= len(ordinary) // 20, flagged  # at most 5 %

@@ -1,0 +1,268 @@
+"""The router (actions/router.py) on the project's whole knowledge base, with the date pinned to
+6/12/2026: safety first, several questions each answered, the case worked through, declines,
+"did you mean" only as the last resort. The messages are our own, made up from the legal facts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.router import Routed, route
+from knowledge.db import create_schema, make_engine
+from knowledge.kb.loader import read_entries, read_laws, read_rounds, sync
+from settings import from_env
+from tests.databases import database_url
+
+TODAY = dt.date(2026, 12, 6)
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    with database_url("sqlite", tmp_path_factory.mktemp("router")) as url:
+        engine = make_engine(url)
+        create_schema(engine)
+        maker = sessionmaker(engine, expire_on_commit=False)
+        with maker.begin() as session:
+            sync(session, read_entries(), read_rounds(), read_laws())
+        yield maker
+        engine.dispose()
+
+
+def ask(
+    sessions: sessionmaker[Session],
+    text: str,
+    intent: str | None = None,
+    confidence: float = 0.9,
+    previous: str | None = None,
+) -> Routed:
+    settings = dataclasses.replace(from_env({"AMNESTY_VAR_DIR": str(Path("var"))}), today=TODAY)
+    with sessions() as session:
+        return route(
+            text,
+            intent=intent,
+            confidence=confidence,
+            session=session,
+            settings=settings,
+            previous=previous,
+        )
+
+
+def reply(routed: Routed) -> str:
+    return "\n".join(routed.messages)
+
+
+def test_several_questions_are_answered_with_the_case_worked_through(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Chồng em bị 7 năm tù tội trộm cắp, đã ở được 3 năm. Vậy anh ấy có được giảm án không, "
+        "bao lâu thì được xét, làm đơn ở đâu?",
+        "ask_other_measures",
+    )
+    text = reply(routed)
+    assert routed.kind == "answer" and len(routed.entries) >= 2
+    assert all(key.startswith(("reduction", "other_sentence")) for key in routed.entries)
+    assert "Bạn hỏi" in text and "1)" in text and "2)" in text
+    assert "1/3 mức án = 2 năm 4 tháng" in text and "đã qua mốc này" in text
+    assert "Nguồn:" in routed.messages[-1]
+
+
+def test_record_clearing_is_computed_from_the_sentence_and_the_release_year(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Anh tôi bị kết án 5 năm tù về tội cố ý gây thương tích, chấp hành xong năm 2007, từ đó "
+        "không vi phạm gì. Anh tôi đã được xóa án tích chưa?",
+        "ask_after_release",
+    )
+    text = reply(routed)
+    assert routed.entries[0].startswith("record_clearing")
+    assert "✔ Thời hạn 2 năm" in text and "đã đủ" in text
+    assert not text.startswith("Không")  # never "no" when the record may already be cleared
+    assert "án tích" in routed.messages[0]
+
+
+def test_a_minor_gets_the_juvenile_rule_not_the_adult_one(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "con toi 16 tuoi dang chap hanh an 4 nam toi cuop giat, pham toi lan dau, da o duoc 2 "
+        "nam, co duoc tha truoc thoi han khong a",
+    )
+    assert routed.entries[0] == "early_release_minors"
+    assert "chưa kiểm chứng" in reply(routed)
+
+
+def test_an_old_man_with_one_month_served_is_not_told_he_may_be_amnestied(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Bố tôi 72 tuổi, bị 10 năm tù tội lừa đảo, mới vào trại được 1 tháng. Đợt tới bố tôi có "
+        "được đặc xá không?",
+        "ask_conditions",
+    )
+    text = reply(routed)
+    assert "CÓ THỂ" not in text and "có thể thuộc diện được xem xét" not in text
+    assert "chưa thể nói chắc" in text
+    assert "từ đủ 70 tuổi" in text and "1/3 mức án (3 năm 4 tháng)" in text
+    assert "Chưa có thông tin về đợt tiếp theo" in text  # "đợt tới": no made-up date
+    assert routed.offer_check
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "first_words"),
+    [
+        (
+            "Anh trai tôi chết trong trại tạm giam, người nhà thấy nhiều vết bầm tím. Gia đình "
+            "phải làm gì?",
+            "death",
+            "Xin chia buồn",
+        ),
+        (
+            "Có người nói đưa 80 triệu sẽ lo cho chồng em có tên trong danh sách đặc xá, có "
+            "nên đưa không?",
+            "scam",
+            "Không đưa, không chuyển thêm tiền",
+        ),
+        (
+            "bo em ung thu giai doan cuoi trong trai, bac si bao chi con vai thang, gia dinh "
+            "muon dua bo ve nha",
+            "dying",
+            "Pháp luật không có thủ tục riêng",
+        ),
+    ],
+)
+def test_urgent_messages_get_what_to_do_now_first_and_the_offer_to_send(
+    sessions: sessionmaker[Session], text: str, kind: str, first_words: str
+) -> None:
+    routed = ask(sessions, text, "nlu_fallback", 0.2)
+    assert (routed.kind, routed.urgent) == ("safety", kind)
+    assert routed.messages[0].startswith(first_words)
+    assert routed.offer_feedback
+
+
+def test_an_urgent_message_with_another_question_gets_both(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Chồng em bị quản giáo đánh bầm dập trong trại. Anh ấy án 6 năm, đã ở 4 năm, có được "
+        "giảm án không?",
+    )
+    assert routed.urgent == "harm"
+    assert routed.entries[0] == "custody_harm_beaten_injured"
+    assert any(k.startswith(("reduction", "other_sentence")) for k in routed.entries[1:])
+
+
+def test_an_alarm_that_is_the_only_question_gets_the_safety_answer_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(sessions, "có người đòi 50 triệu để chạy đặc xá", "ask_fees")
+    assert (routed.kind, routed.entries) == ("safety", ["fees_asked_for_money"])
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "key"),
+    [
+        (
+            "ask_conditions",
+            "bố em năm nay 75 tuổi có được ưu tiên xét đặc xá không",
+            "conditions_priority_age70",
+        ),
+        (
+            "ask_conditions",
+            "con em phạm tội lúc 16 tuổi thì điều kiện đặc xá thế nào",
+            "conditions_priority_under18",
+        ),
+        (
+            "ask_conditions",
+            "me em dang duoc tam dinh chi chap hanh an thi co duoc dac xa khong",
+            "conditions_suspension",
+        ),
+        ("ask_conditions", "tù chung thân có được đặc xá không", "conditions_life_sentence"),
+        ("ask_documents", "giấy tờ y tế có giá trị bao lâu", "documents_medical"),
+        ("ask_other_measures", "đại xá là gì", "other_general_amnesty"),
+        ("out_of_scope", "khi nào được đi thăm gặp chồng trong trại", "prison_visits"),
+        (None, "tháng này đi thăm bố được mấy lần", "prison_visits"),
+        (
+            "ask_after_release",
+            "được đặc xá rồi có được xóa án tích không",
+            "record_clearing_automatic",
+        ),
+    ],
+)
+def test_a_short_question_gets_the_entry_that_answers_it(
+    sessions: sessionmaker[Session], intent: str | None, text: str, key: str
+) -> None:
+    routed = ask(sessions, text, intent)
+    assert routed.kind == "answer" and routed.entries[0] == key
+
+
+def test_out_of_scope_gets_a_kind_decline_never_an_unrelated_entry(
+    sessions: sessionmaker[Session],
+) -> None:
+    vehicle = ask(sessions, "Cho hỏi làm lại giấy đăng ký xe máy bị mất thì làm ở đâu?")
+    weather = ask(sessions, "mai trời có mưa không", "out_of_scope")
+    assert vehicle.kind == "decline" and vehicle.entries == ["out_of_scope_vehicle"]
+    assert weather.kind == "decline" and weather.entries == []
+    assert "ngoài phạm vi" in reply(weather)
+
+
+def test_one_prior_conviction_is_not_an_exclusion(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Em tôi đã có 1 tiền án, giờ đang chấp hành án 5 năm, có được xét đặc xá không?",
+        "ask_exclusions",
+    )
+    assert routed.entries[0] == "exclusions_prior_convictions"
+    assert "02 tiền án" in reply(routed) or "2 tiền án" in reply(routed)
+
+
+def test_last_year_is_2025_with_its_total(sessions: sessionmaker[Session]) -> None:
+    routed = ask(sessions, "năm ngoái có bao nhiêu người được đặc xá", "ask_results")
+    assert "22.081" in reply(routed)
+    assert routed.entries[0].startswith("results_2025")
+
+
+def test_a_family_from_kon_tum_is_told_about_quang_ngai(sessions: sessionmaker[Session]) -> None:
+    routed = ask(sessions, "Nhà tôi ở Kon Tum, con tôi đang thụ án, hồ sơ đặc xá nộp ở đâu?")
+    assert "region_kon_tum" in routed.entries
+    assert "Quảng Ngãi" in reply(routed)
+
+
+def test_prison_visits_are_answered_under_the_law_in_force(sessions: sessionmaker[Session]) -> None:
+    routed = ask(sessions, "mỗi tháng được thăm gặp chồng mấy lần, mang được bao nhiêu kg quà?")
+    text = reply(routed)
+    assert routed.entries[0].startswith("prison_")
+    assert "127/2025" in text
+
+
+def test_a_follow_up_that_adds_facts_continues_the_question(
+    sessions: sessionmaker[Session],
+) -> None:
+    first = ask(sessions, "Bố em án 8 năm, đã ở 3 năm, có được đặc xá không?", "ask_conditions")
+    second = ask(sessions, "bố e 72t r ạ", "affirm", 0.5, previous=first.question)
+    assert second.kind == "answer"
+    assert "72 tuổi" in reply(second) and "từ đủ 70 tuổi" in reply(second)
+
+
+def test_no_round_note_after_saying_amnesty_does_not_apply(sessions: sessionmaker[Session]) -> None:
+    routed = ask(sessions, "Người bị án treo có được đặc xá không?", "ask_conditions")
+    text = reply(routed)
+    assert "Không" in routed.messages[0][:40] or "chưa đáp ứng" in routed.messages[0][:60]
+    assert "chưa có thông tin công khai về đợt" not in text
+    assert not routed.offer_check
+
+
+def test_nothing_understood_is_did_you_mean_only_as_the_last_resort(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(sessions, "thế còn cái kia thì sao", "nlu_fallback", 0.2)
+    assert routed.kind == "did_you_mean"
+    understood = ask(sessions, "hoãn thi hành án được bao lâu", "nlu_fallback", 0.2)
+    assert understood.kind == "answer"  # low confidence, but the words name the measure
