@@ -20,9 +20,11 @@ from bot.channels.inbox import Inbox
 from bot.channels.rasa_client import RasaClient
 from bot.shared_state import KEY_PREFIX, SharedState, check_redis
 from bot.staff.app import staff_mount
+from knowledge.clock import vietnam_today
 from knowledge.db import session_factory
 from knowledge.feedback.privacy import retention_everywhere
 from knowledge.feedback.spool import Spool, SpoolWorker, spool_directory
+from knowledge.kb.rechecks import flag_database
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,20 @@ async def keep_retention(settings: Settings, every: float = RETENTION_EVERY) -> 
                 )
         except Exception:
             logger.exception("Retention could not be applied; trying again later")
+        await asyncio.sleep(every)
+
+
+async def keep_rechecks(settings: Settings, every: float = RETENTION_EVERY) -> None:
+    """At start and then daily, send the entries resting on a legal text that took effect or
+    ended to the staff's "to re-check" list (``python -m knowledge load`` does it once)."""
+    while True:
+        try:
+            today = settings.today or vietnam_today()
+            added = await asyncio.to_thread(flag_database, settings.database_url, today)
+            if added:
+                logger.info("Law changes: %d re-checks added", added)
+        except Exception:
+            logger.exception("Law changes could not be checked; trying again later")
         await asyncio.sleep(every)
 
 
@@ -86,9 +102,11 @@ def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlett
         )
         worker.start()
         retention = asyncio.create_task(keep_retention(settings))
+        rechecks = asyncio.create_task(keep_rechecks(settings))
         async with channels(app, settings):
             yield
         retention.cancel()
+        rechecks.cancel()
         await asyncio.to_thread(worker.stop)
         await app.state.rasa.aclose()
         await app.state.shared.aclose()

@@ -27,6 +27,7 @@ from bot.staff.auth import (
     staff_route,
     start_session,
 )
+from bot.staff.calendar_pages import calendar_routes
 from bot.staff.faq_pages import faq_routes
 from bot.staff.feedback_pages import feedback_routes
 from bot.staff.queue_pages import queue_routes
@@ -72,6 +73,13 @@ SECTIONS = [
         "/faq",
         ("editor", "reviewer", "admin"),
         "Xem các câu trả lời của trợ lý; biên tập viên sửa, thêm, xuất bản, xem lịch sử.",
+    ),
+    Section(
+        "Lịch các đợt đặc xá",
+        "/calendar",
+        ("editor", "reviewer", "admin"),
+        "Quyết định, mốc thời gian, ngày tha, kết quả và mức thời gian của từng đợt; biên tập "
+        "viên cập nhật, trợ lý dùng ngay.",
     ),
     Section(
         "Ý kiến, khiếu nại của gia đình",
@@ -229,6 +237,7 @@ def staff_mount(settings: Settings) -> Mount:
     routes += queue_routes(app)
     routes += feedback_routes(app)
     routes += training_routes(app)
+    routes += calendar_routes(app)
     return Mount(PREFIX, routes=routes, middleware=staff_middleware(settings))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -21,27 +22,33 @@ from bot.staff.auth import (
 )
 from knowledge.clock import vietnam_today
 from knowledge.kb.faq import (
-    ROUND_LABELS,
     STATUS_LABELS,
     STATUSES,
-    TOPIC_LABELS,
-    FaqError,
     check_messages,
-    citations_text,
     create_entry,
     diff,
     get_version,
+    known_laws,
     last_checked_by,
     latest_number,
     list_entries,
-    parse_entry,
     preview,
     restore,
-    round_since,
     set_status,
     snapshot,
     update_entry,
     versions,
+)
+from knowledge.kb.faq_form import (
+    CITATION_FORMAT,
+    FACET_LABELS,
+    KIND_LABELS,
+    MEASURE_LABELS,
+    ROUND_LABELS,
+    TOPIC_LABELS,
+    FaqError,
+    citations_text,
+    parse_entry,
 )
 from knowledge.kb.faq_transfer import (
     ImportFailed,
@@ -52,17 +59,23 @@ from knowledge.kb.faq_transfer import (
     read_yaml,
 )
 from knowledge.kb.queue import rating_counts
+from knowledge.kb.rechecks import open_rechecks
 from knowledge.models import Entry
 
 EDITORS = ("editor",)
-FIELDS = ("key", "topic", "title", "round", "verified", "questions", "answer", "citations")
+FIELDS = ("key", "topic", "measure", "facet", "title", "round", "minors", "verified")
+FIELDS += ("questions", "lead", "answer", "citations", "laws")
 
 
 def _choices() -> dict[str, Any]:
     return {
         "topics": TOPIC_LABELS,
+        "measures": MEASURE_LABELS,
+        "facets": FACET_LABELS,
         "rounds": ROUND_LABELS,
         "statuses": STATUS_LABELS,
+        "kinds": KIND_LABELS,
+        "citation_format": CITATION_FORMAT,
     }
 
 
@@ -71,30 +84,49 @@ def _form_of(entry: Entry) -> dict[str, str]:
     return {
         "key": entry.key,
         "topic": entry.topic,
+        "measure": entry.measure,
+        "facet": entry.facet,
         "title": entry.title,
         "round": entry.round,
+        "minors": "on" if entry.minors else "",
         "verified": "on" if entry.verified else "",
         "questions": "\n".join(entry.questions),
+        "lead": entry.lead,
         "answer": entry.answer,
         "citations": citations_text(entry.citations),
+        "laws": "\n".join(entry.laws or []),
     }
 
 
 def _submitted(form: FormData) -> dict[str, str]:
-    return {name: form_value(form, name) for name in FIELDS}
+    values = {name: form_value(form, name) for name in FIELDS}
+    values["laws"] = "\n".join(v for v in form.getlist("laws") if isinstance(v, str))
+    return values
+
+
+def _today(visit: Visit) -> dt.date:
+    return visit.app.settings.today or vietnam_today()
 
 
 def _preview(visit: Visit, fields: dict[str, Any]) -> list[str]:
     s = visit.app.settings
     messages = preview(
-        visit.db,
-        fields,
-        department=s.department,
-        contact=s.contact,
-        current_round=s.current_round,
+        visit.db, fields, department=s.department, contact=s.contact, today=_today(visit)
     )
     check_messages(messages, s.answer_max_chars)
     return messages
+
+
+def _parse(visit: Visit, form: dict[str, str]) -> dict[str, Any]:
+    laws = known_laws(visit.db)
+    return parse_entry(form, max_chars=visit.app.settings.answer_max_chars, laws=laws)
+
+
+def _law_choices(visit: Visit, form: dict[str, str]) -> dict[str, str]:
+    """The known legal texts, and any id the form has that the table lacks (to uncheck it)."""
+    laws = known_laws(visit.db)
+    missing = {x: f"{x} (không có trong bảng văn bản)" for x in form.get("laws", "").split()}
+    return laws | {k: v for k, v in missing.items() if k not in laws}
 
 
 def _entry_or_none(visit: Visit, request: Request) -> Entry | None:
@@ -122,7 +154,10 @@ def _edit_page(
         "done": request.query_params.get("done"),
         "checked_by": last_checked_by(visit.db, entry) if entry else None,
         "rating": rating_counts(visit.db).get(entry.key) if entry else None,
+        "rechecks": open_rechecks(visit.db, [entry.key]).get(entry.key, []) if entry else [],
         "max_chars": visit.app.settings.answer_max_chars,
+        "laws": _law_choices(visit, form),
+        "chosen_laws": form.get("laws", "").split(),
         **_choices(),
     }
     return render(request, visit, "faq_edit.html", context, status)
@@ -130,8 +165,6 @@ def _edit_page(
 
 async def entry_list(request: Request, visit: Visit) -> Response:
     q = request.query_params
-    since = round_since(visit.db, visit.app.settings.current_round)
-    visit.db.commit()
     topic = q.get("topic") if q.get("topic") in TOPIC_LABELS else None
     status = q.get("status") if q.get("status") in STATUSES else None
     recheck = q.get("recheck") == "1"
@@ -139,13 +172,12 @@ async def entry_list(request: Request, visit: Visit) -> Response:
         visit.db,
         topic=topic,
         status=status,
-        checked_before=since if recheck else None,
+        recheck=recheck,
         text=(q.get("q") or "")[:200] or None,
     )
     context = {
         "entries": entries,
-        "since": since,
-        "current_round": visit.app.settings.current_round,
+        "rechecks": open_rechecks(visit.db),
         "filters": {"topic": topic or "", "status": status or "", "recheck": recheck},
         "text": q.get("q") or "",
         "can_edit": visit.user is not None and visit.user.role in EDITORS,
@@ -157,6 +189,7 @@ async def entry_list(request: Request, visit: Visit) -> Response:
 
 async def new_entry_page(request: Request, visit: Visit) -> Response:
     form = dict.fromkeys(FIELDS, "") | {"round": "law", "topic": request.query_params.get("topic")}
+    form |= {"measure": "amnesty", "facet": "overview"}
     form["questions"] = request.query_params.get("questions")  # from the queue page
     return _edit_page(request, visit, None, {k: v or "" for k, v in form.items()})
 
@@ -165,7 +198,7 @@ async def new_entry(request: Request, visit: Visit) -> Response:
     raw = await request.form()
     form = _submitted(raw)
     try:
-        fields = parse_entry(form, max_chars=visit.app.settings.answer_max_chars)
+        fields = _parse(visit, form)
         messages = _preview(visit, fields)
         if form_value(raw, "action") != "save":
             return _edit_page(request, visit, None, form, messages=messages)
@@ -181,13 +214,9 @@ async def entry_page(request: Request, visit: Visit) -> Response:
     entry = _entry_or_none(visit, request)
     if entry is None:
         return error_page(request, visit, 404, "Không có mục hỏi đáp này.")
-    fields = snapshot(entry)
+    s = visit.app.settings
     messages = preview(
-        visit.db,
-        fields,
-        department=visit.app.settings.department,
-        contact=visit.app.settings.contact,
-        current_round=visit.app.settings.current_round,
+        visit.db, snapshot(entry), department=s.department, contact=s.contact, today=_today(visit)
     )
     base = latest_number(visit.db, entry)
     return _edit_page(request, visit, entry, _form_of(entry), messages=messages, base=base)
@@ -205,7 +234,7 @@ async def save_entry(request: Request, visit: Visit) -> Response:
     except ValueError:
         base = -1
     try:
-        fields = parse_entry(form, max_chars=visit.app.settings.answer_max_chars)
+        fields = _parse(visit, form)
         messages = _preview(visit, fields)
         if action not in ("save", "save_publish"):
             return _edit_page(request, visit, entry, form, messages=messages, base=base)

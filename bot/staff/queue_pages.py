@@ -13,7 +13,8 @@ from starlette.routing import BaseRoute
 from bot.staff.auth import PREFIX, StaffApp, Visit, error_page, form_value, render, staff_route
 from knowledge.channels import CHANNELS
 from knowledge.kb.faq import STATUS_LABELS as ENTRY_STATUSES
-from knowledge.kb.faq import TOPIC_LABELS, list_entries
+from knowledge.kb.faq import list_entries
+from knowledge.kb.faq_form import TOPIC_LABELS
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.queue import (
     REASONS,

@@ -1,4 +1,4 @@
-"""Staff editing of the FAQ entries: validation, versions, status, diff, restore, re-check.
+"""Staff editing of the FAQ entries: validation, preview, versions, status, diff, restore.
 
 Every change stores a full snapshot (:class:`EntryVersion`) and a line in the audit log,
 and sets ``Entry.edited_by`` so that reloading the YAML never overwrites it. The caller
@@ -16,101 +16,41 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from knowledge.clock import VIETNAM, vietnam_today
-from knowledge.kb.answers import render
-from knowledge.kb.topics import CASE_INTENTS, INTENT_LABELS, ROUND_IDS, TOPICS
-from knowledge.models import AuditEntry, Entry, EntryVersion, Round
+from knowledge.clock import vietnam_today
+from knowledge.kb.choose import Pick
+from knowledge.kb.compose import compose
+from knowledge.kb.faq_form import FACET_LABELS, MEASURE_LABELS, FaqError, citations_text
+from knowledge.kb.reading import Question
+from knowledge.kb.rechecks import close_rechecks, open_keys
+from knowledge.kb.rounds import calendar, now_line
+from knowledge.models import Entry, EntryVersion, Law
 from knowledge.staff import audit
 
 STATUSES = ("draft", "published", "retired")
 STATUS_LABELS = {"draft": "Bản nháp", "published": "Đang dùng", "retired": "Ngừng dùng"}
-TOPIC_LABELS = {t: INTENT_LABELS.get(t, t) for t in TOPICS}
-ROUND_LABELS = {"law": "Theo Luật (mọi đợt)"} | {r: f"Đợt {r}" for r in ROUND_IDS if r != "law"}
 CONTENT_FIELDS = ("topic", "title", "round", "verified", "checked", "questions", "answer")
-CONTENT_FIELDS += ("citations",)
-MAX_TITLE_CHARS = 300
-MAX_QUESTION_CHARS = 300
+CONTENT_FIELDS += ("citations", "measure", "facet", "lead", "minors", "laws")
+# What a snapshot saved before an entry had these fields stands for.
+FIELD_DEFAULTS: dict[str, Any] = {
+    "measure": "amnesty",
+    "facet": "overview",
+    "lead": "",
+    "minors": False,
+    "laws": [],
+}
 KEY_RE = re.compile(r"^[a-z0-9_]{3,100}$")
 
 
-class FaqError(ValueError):
-    """The submitted entry is not valid; ``errors`` maps each field to what to fix."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+def known_laws(session: Session) -> dict[str, str]:
+    """The legal texts entries may rest on (``laws.yml``, loaded): id → name, by name."""
+    return dict(session.execute(select(Law.id, Law.name).order_by(Law.name)).tuples().all())
 
 
-def citations_text(citations: list[dict[str, Any]]) -> str:
-    """Citations as staff edit them: one a line, 'document | article | clause'."""
-    lines = []
-    for c in citations:
-        parts = [c.get("document", ""), c.get("article", ""), c.get("clause", "")]
-        lines.append(" | ".join(str(p) for p in parts).rstrip(" |"))
-    return "\n".join(lines)
-
-
-def parse_citations(text: str) -> list[dict[str, str]]:
-    citations = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) > 3 or len(parts) < 2 or not parts[0] or not parts[1]:
-            raise ValueError(
-                f"Dòng {n} của phần nguồn cần dạng 'Văn bản | Điều | khoản (nếu có)', "
-                f"ví dụ 'Luật Đặc xá số 30/2018/QH14 | Điều 11 | khoản 1'."
-            )
-        citation = {"document": parts[0], "article": parts[1]}
-        if len(parts) == 3 and parts[2]:
-            citation["clause"] = parts[2]
-        citations.append(citation)
-    return citations
-
-
-def parse_entry(form: Mapping[str, str], *, max_chars: int) -> dict[str, Any]:
-    """The entry fields of a submitted form, or FaqError saying what to fix in each field."""
-    errors: dict[str, str] = {}
-    topic = form.get("topic", "")
-    if topic not in TOPICS:
-        errors["topic"] = f"Chủ đề {topic!r} không có trong danh sách; hãy chọn một chủ đề."
-    title = form.get("title", "").strip()
-    if not title or len(title) > MAX_TITLE_CHARS:
-        errors["title"] = f"Tiêu đề cần có, dài tối đa {MAX_TITLE_CHARS} ký tự."
-    round_ = form.get("round", "")
-    if round_ not in ROUND_IDS:
-        errors["round"] = "Hãy chọn đợt đặc xá mà câu trả lời áp dụng."
-    questions = [q.strip() for q in form.get("questions", "").splitlines() if q.strip()]
-    if not questions:
-        errors["questions"] = "Cần ít nhất một câu hỏi mẫu (mỗi câu một dòng)."
-    elif any(len(q) > MAX_QUESTION_CHARS for q in questions):
-        errors["questions"] = f"Mỗi câu hỏi mẫu dài tối đa {MAX_QUESTION_CHARS} ký tự."
-    answer = form.get("answer", "").replace("\r\n", "\n").strip()
-    if not answer:
-        errors["answer"] = "Câu trả lời không được để trống."
-    elif len(answer) > max_chars:
-        errors["answer"] = (
-            f"Câu trả lời dài {len(answer)} ký tự, quá giới hạn {max_chars} ký tự của kênh "
-            f"nhắn tin (Zalo). Hãy rút gọn hoặc tách thành mục khác."
-        )
-    try:
-        citations = parse_citations(form.get("citations", ""))
-        if not citations:
-            errors["citations"] = "Cần ít nhất một nguồn (văn bản và điều)."
-    except ValueError as exc:
-        errors["citations"] = str(exc)
-        citations = []
-    if errors:
-        raise FaqError(errors)
-    return {
-        "topic": topic,
-        "title": title,
-        "round": round_,
-        "verified": form.get("verified") == "on",
-        "questions": questions,
-        "answer": answer,
-        "citations": citations,
-    }
+def draft_entry(fields: Mapping[str, Any]) -> Entry:
+    """An unsaved entry with ``fields`` (a form's or a snapshot's), to compose a preview."""
+    values = {name: fields.get(name, FIELD_DEFAULTS.get(name)) for name in CONTENT_FIELDS}
+    values.pop("checked")
+    return Entry(key=fields.get("key") or "", **values)
 
 
 def preview(
@@ -119,20 +59,17 @@ def preview(
     *,
     department: str,
     contact: str,
-    current_round: str,
+    today: dt.date,
 ) -> list[str]:
-    """The chat messages the entry gives, as the answer action renders them."""
-    draft = Entry(**{k: fields[k] for k in CONTENT_FIELDS if k in fields})
-    round_ = None
-    if fields["topic"] == "ask_conditions" and fields["round"] == "law":
-        round_ = session.get(Round, current_round)
-    return render(
-        draft,
-        department=department,
-        contact=contact,
-        current_round=round_,
-        case_specific=fields["topic"] in CASE_INTENTS,
+    """The chat messages the entry gives when it answers a question alone, as ``compose``
+    makes them: asked its own title, with the calendar's "now" where the chat adds it."""
+    entry = draft_entry(fields)
+    question = Question(entry.title, entry.measure, entry.facet, True)
+    now = now_line(calendar(session), today) if entry.measure == "amnesty" else None
+    composed = compose(
+        [Pick(question, entry, 0.0)], department=department, contact=contact, now=now
     )
+    return composed.messages
 
 
 def check_messages(messages: list[str], max_chars: int) -> None:
@@ -158,6 +95,11 @@ def snapshot(entry: Entry) -> dict[str, Any]:
         "questions": list(entry.questions),
         "answer": entry.answer,
         "citations": [dict(c) for c in entry.citations],
+        "measure": entry.measure,
+        "facet": entry.facet,
+        "lead": entry.lead,
+        "minors": entry.minors,
+        "laws": list(entry.laws or []),
         "status": entry.status,
     }
 
@@ -207,6 +149,7 @@ def _commit_version(
     session.add(version)
     session.flush()
     audit(session, actor, action, entry.key, {"version": version.number, "note": version.note})
+    close_rechecks(session, entry)  # those its check date now covers
     return version
 
 
@@ -281,6 +224,8 @@ def restore(session: Session, entry: Entry, number: int, *, actor: str) -> Entry
         raise FaqError({"version": f"Không có phiên bản {number} của mục này."})
     version = _save_version(session, entry, actor, f"Khôi phục phiên bản {number}")
     for name in CONTENT_FIELDS:
+        if name not in old.snapshot:  # saved before the entry had this field: keep it
+            continue
         value = old.snapshot[name]
         setattr(entry, name, dt.date.fromisoformat(value) if name == "checked" else value)
     return _commit_version(session, entry, version, actor, "entry_restored")
@@ -288,21 +233,27 @@ def restore(session: Session, entry: Entry, number: int, *, actor: str) -> Entry
 
 def describe(snap: Mapping[str, Any]) -> list[str]:
     """A snapshot as lines of text, for reading and for the diff."""
-    lines = [
+    snap = {**FIELD_DEFAULTS, **snap}
+    return [
         f"Chủ đề: {snap['topic']}",
+        f"Biện pháp: {MEASURE_LABELS.get(snap['measure'], snap['measure'])}",
+        f"Khía cạnh: {FACET_LABELS.get(snap['facet'], snap['facet'])}",
         f"Tiêu đề: {snap['title']}",
         f"Đợt: {snap['round']}",
+        f"Quy định riêng cho người dưới 18 tuổi: {'có' if snap['minors'] else 'không'}",
         f"Đã kiểm chứng: {'có' if snap['verified'] else 'chưa'}",
         f"Ngày kiểm tra: {snap['checked']}",
         f"Trạng thái: {STATUS_LABELS.get(snap['status'], snap['status'])}",
+        f"Văn bản làm căn cứ: {', '.join(snap['laws']) or '(chưa ghi)'}",
         "Câu hỏi mẫu:",
         *(f"  - {q}" for q in snap["questions"]),
+        "Trả lời ngắn:",
+        *snap["lead"].splitlines(),
         "Trả lời:",
         *snap["answer"].splitlines(),
         "Nguồn:",
         *(f"  - {line}" for line in citations_text(snap["citations"]).splitlines()),
     ]
-    return lines
 
 
 def diff(old: EntryVersion, new: EntryVersion) -> list[str]:
@@ -318,41 +269,23 @@ def diff(old: EntryVersion, new: EntryVersion) -> list[str]:
     )
 
 
-def round_since(session: Session, round_id: str) -> dt.date:
-    """The day the current round was set: when this database first saw it as current.
-
-    The first call for a round records it in the audit log (the caller commits).
-    """
-    seen = session.scalar(
-        select(AuditEntry.at)
-        .where(AuditEntry.action == "round_first_seen", AuditEntry.target == round_id)
-        .order_by(AuditEntry.id)
-        .limit(1)
-    )
-    if seen is None:
-        audit(session, None, "round_first_seen", round_id)
-        return vietnam_today()
-    if seen.tzinfo is None:
-        seen = seen.replace(tzinfo=dt.timezone.utc)
-    return seen.astimezone(VIETNAM).date()
-
-
 def list_entries(
     session: Session,
     *,
     topic: str | None = None,
     status: str | None = None,
-    checked_before: dt.date | None = None,
+    recheck: bool = False,
     text: str | None = None,
 ) -> list[Entry]:
-    """Entries by topic and position, filtered."""
+    """Entries by topic and position, filtered (``recheck``: only those with an open
+    re-check)."""
     stmt = select(Entry).order_by(Entry.topic, Entry.position, Entry.id)
     if topic:
         stmt = stmt.where(Entry.topic == topic)
     if status:
         stmt = stmt.where(Entry.status == status)
-    if checked_before:
-        stmt = stmt.where(Entry.checked < checked_before)
+    if recheck:
+        stmt = stmt.where(Entry.key.in_(open_keys()))
     if text:
         pattern = f"%{text.strip()}%"
         stmt = stmt.where(

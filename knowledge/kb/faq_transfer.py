@@ -13,23 +13,15 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.kb.faq import (
-    KEY_RE,
-    STATUSES,
-    FaqError,
-    citations_text,
-    create_entry,
-    parse_entry,
-    snapshot,
-    update_entry,
-)
+from knowledge.kb.faq import KEY_RE, STATUSES, create_entry, known_laws, snapshot, update_entry
+from knowledge.kb.faq_form import FaqError, citations_text, parse_entry
 from knowledge.models import Entry
 from knowledge.staff import audit
 
 # --- Import and export (YAML like knowledge/kb/content/*.yml, and an Excel workbook) -----------
 
-COLUMNS = ("key", "topic", "title", "round", "verified", "checked", "status", "questions")
-COLUMNS += ("answer", "citations")
+COLUMNS = ("key", "topic", "measure", "facet", "title", "round", "minors", "verified", "checked")
+COLUMNS += ("status", "laws", "questions", "lead", "answer", "citations")
 MAX_IMPORT_ROWS = 5000
 _TRUE = {"true", "1", "có", "co", "yes", "x", "đúng"}
 _FALSE = {"false", "0", "không", "khong", "no", "", "sai", "none"}
@@ -43,13 +35,13 @@ class ImportFailed(ValueError):
         self.errors = errors
 
 
-def _bool_text(value: Any) -> str:
+def _bool_text(value: Any, column: str) -> str:
     text = str(value).strip().lower() if value is not None else ""
     if text in _TRUE:
         return "on"
     if text in _FALSE:
         return ""
-    raise ValueError(f"cột verified phải là có/không, không phải {value!r}")
+    raise ValueError(f"cột {column} phải là có/không, không phải {value!r}")
 
 
 def _date(value: Any) -> dt.date:
@@ -71,7 +63,9 @@ def _lines(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _row(raw: Mapping[str, Any], max_chars: int) -> tuple[str, dict[str, Any]]:
+def _row(
+    raw: Mapping[str, Any], max_chars: int, laws: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
     """The key and entry fields of one imported row; ValueError or FaqError if it is bad."""
     key = str(raw.get("key") or "").strip()
     if not KEY_RE.match(key):
@@ -81,14 +75,19 @@ def _row(raw: Mapping[str, Any], max_chars: int) -> tuple[str, dict[str, Any]]:
         citations = citations_text([c if isinstance(c, dict) else {} for c in citations])
     form = {
         "topic": str(raw.get("topic") or ""),
+        "measure": str(raw.get("measure") or ""),
+        "facet": str(raw.get("facet") or ""),
         "title": str(raw.get("title") or ""),
         "round": str(raw.get("round") or ""),
-        "verified": _bool_text(raw.get("verified")),
+        "minors": _bool_text(raw.get("minors"), "minors"),
+        "verified": _bool_text(raw.get("verified"), "verified"),
+        "laws": _lines(raw.get("laws")),
         "questions": _lines(raw.get("questions")),
+        "lead": str(raw.get("lead") or ""),
         "answer": str(raw.get("answer") or ""),
         "citations": _lines(citations),
     }
-    fields = parse_entry(form, max_chars=max_chars)
+    fields = parse_entry(form, max_chars=max_chars, laws=laws)
     fields["checked"] = _date(raw.get("checked"))
     status = str(raw.get("status") or "published").strip()
     if status not in STATUSES:
@@ -98,7 +97,7 @@ def _row(raw: Mapping[str, Any], max_chars: int) -> tuple[str, dict[str, Any]]:
 
 
 def _rows_to_fields(
-    rows: list[tuple[str, Mapping[str, Any]]], max_chars: int
+    rows: list[tuple[str, Mapping[str, Any]]], max_chars: int, laws: dict[str, str]
 ) -> list[tuple[str, dict[str, Any]]]:
     errors: list[str] = []
     parsed: list[tuple[str, dict[str, Any]]] = []
@@ -107,7 +106,7 @@ def _rows_to_fields(
         raise ImportFailed([f"Tệp có {len(rows)} mục, quá {MAX_IMPORT_ROWS} mục một lần."])
     for where, raw in rows:
         try:
-            key, fields = _row(raw, max_chars)
+            key, fields = _row(raw, max_chars, laws)
             if key in seen:
                 raise ValueError(f"mã {key!r} xuất hiện hai lần")
         except FaqError as exc:
@@ -120,8 +119,6 @@ def _rows_to_fields(
         parsed.append((key, fields))
     if errors:
         raise ImportFailed(errors)
-    if not parsed:
-        raise ImportFailed(["Tệp không có mục nào."])
     return parsed
 
 
@@ -132,7 +129,9 @@ def import_rows(
 
     Unchanged entries get no new version. The caller commits (or rolls back on error).
     """
-    parsed = _rows_to_fields(rows, max_chars)
+    if not rows:
+        raise ImportFailed(["Tệp không có mục nào."])
+    parsed = _rows_to_fields(rows, max_chars, known_laws(session))
     existing = {e.key: e for e in session.scalars(select(Entry))}
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for key, fields in parsed:
@@ -197,6 +196,8 @@ def export_xlsx(session: Session) -> bytes:
     sheet.append(list(COLUMNS))
     for row in export_rows(session):
         row["verified"] = "có" if row["verified"] else "không"
+        row["minors"] = "có" if row["minors"] else "không"
+        row["laws"] = "\n".join(row["laws"])
         row["questions"] = "\n".join(row["questions"])
         row["citations"] = citations_text(row["citations"])
         sheet.append([row[name] for name in COLUMNS])

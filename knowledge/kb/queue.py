@@ -22,7 +22,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from knowledge.clock import as_utc, vietnam_midnight
-from knowledge.kb.faq import MAX_QUESTION_CHARS, latest_number, update_entry
+from knowledge.kb.faq import latest_number, update_entry
+from knowledge.kb.faq_form import MAX_QUESTION_CHARS
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.ranking import terms
 from knowledge.kb.topics import ALL_INTENTS

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from knowledge.db import session_factory
-from knowledge.kb.queries import choose_entry
-from knowledge.kb.topics import TOPIC_FOR_INTENT
+from knowledge.kb.choose import choose_all, published
+from knowledge.kb.reading import read
 from knowledge.models import Entry
 from knowledge.staff import create_user
 from tests.e2e.conftest import Assistant, joined
@@ -34,14 +34,14 @@ def staff_url(assistant: Assistant) -> str:
 
 
 def answering_entry(assistant: Assistant, question: str) -> Entry:
-    """The entry the assistant answers ``question`` with (same choice as the answer action)."""
+    """The entry the assistant answers ``question`` with (read and chosen as the answer action
+    does)."""
     intent = assistant.parse(question)["intent"]["name"]
     with session_factory(assistant.settings.database_url)() as db:
-        choice = choose_entry(
-            db, TOPIC_FOR_INTENT[intent], question, assistant.settings.current_round
-        )
-    assert choice is not None, intent
-    return choice.entry
+        questions = read(question, intent).questions
+        picks = choose_all(published(db), questions, intent=intent, context=question)
+    assert picks, intent
+    return picks[0].entry
 
 
 def sign_in(page: Page, url: str, username: str) -> None:

@@ -13,8 +13,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from knowledge.db import session_factory
-from knowledge.kb.answers import render
+from knowledge.kb.choose import Pick
+from knowledge.kb.compose import compose
 from knowledge.kb.queries import entry_by_key
+from knowledge.kb.reading import Question
 from knowledge.models import QueuedQuestion
 from knowledge.staff import create_user
 from tests.e2e.conftest import Assistant, joined
@@ -36,12 +38,14 @@ def staff_url(assistant: Assistant) -> str:
 
 
 def entry_reply(assistant: Assistant) -> str:
-    """The first chat message of ENTRY, as the answer action renders it."""
+    """The first chat message of ENTRY answering a question alone, as the answer action
+    composes it."""
     s = assistant.settings
     with session_factory(s.database_url)() as db:
         entry = entry_by_key(db, ENTRY)
         assert entry is not None
-        return render(entry, department=s.department, contact=s.contact, current_round=None)[0]
+        pick = Pick(Question(REWRITE, entry.measure, entry.facet, True), entry, 1.0)
+        return compose([pick], department=s.department, contact=s.contact).messages[0]
 
 
 def test_an_unanswered_question_goes_through_the_queue_into_an_entry(

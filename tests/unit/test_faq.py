@@ -8,25 +8,26 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.clock import vietnam_today
+from knowledge.kb.choose import published
 from knowledge.kb.faq import (
-    FaqError,
     check_messages,
-    citations_text,
     create_entry,
+    describe,
     diff,
     last_checked_by,
     list_entries,
-    parse_entry,
     preview,
     restore,
-    round_since,
     set_status,
+    snapshot,
     update_entry,
     versions,
 )
+from knowledge.kb.faq_form import FaqError, citations_text, parse_entry
 from knowledge.kb.loader import read_entries, read_rounds, sync
-from knowledge.kb.queries import choose_entry, entry_by_key
-from knowledge.models import Entry
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.rounds import calendar, now_line
+from knowledge.models import Entry, EntryVersion
 from knowledge.staff import recent_audit
 
 KEY = "after_release_rights"
@@ -38,20 +39,27 @@ def get_entry(db: Session, key: str) -> Entry:
     return found
 
 
-def chosen(db: Session, topic: str, question: str) -> str | None:
-    choice = choose_entry(db, topic, question)
-    return choice.entry.key if choice else None
+def in_use(db: Session, key: str) -> Entry | None:
+    """The entry as the assistant reads it for every message (published entries only)."""
+    return next((e for e in published(db) if e.key == key), None)
+
+
+PRESS = "Luật Thi hành án hình sự số 127/2025/QH15 | | | press | VietnamPlus, 10/12/2025"
 
 
 def form(**changes: str) -> dict[str, str]:
     base = {
         "topic": "ask_after_release",
+        "measure": "amnesty",
+        "facet": "rights",
         "title": "Quyền của người được đặc xá",
         "round": "law",
         "verified": "on",
         "questions": "Người được đặc xá có những quyền gì?\nquyen loi cua nguoi duoc dac xa",
+        "lead": "Người được đặc xá có các quyền như người đã chấp hành xong án.",
         "answer": "Người được đặc xá có các quyền như mọi công dân khác.",
-        "citations": "Luật Đặc xá số 30/2018/QH14 | Điều 21 | khoản 1",
+        "citations": "Luật Đặc xá số 30/2018/QH14 | Điều 21 | khoản 1 | text",
+        "laws": "luat-dac-xa-2018",
     }
     return base | changes
 
@@ -61,36 +69,70 @@ def fields(**changes: str) -> dict:
 
 
 def test_parse_entry_reads_the_form() -> None:
-    parsed = fields(citations="Luật Đặc xá số 30/2018/QH14 | Điều 21 | khoản 1\nQĐ 1 | Điều 2")
+    citations = f"Luật Đặc xá số 30/2018/QH14 | Điều 21 | khoản 1 | text\n{PRESS}"
+    parsed = fields(citations=citations, verified="", minors="on", laws="blhs-2015, lthahs-2025")
     assert parsed["questions"] == [
         "Người được đặc xá có những quyền gì?",
         "quyen loi cua nguoi duoc dac xa",
     ]
     assert parsed["citations"] == [
-        {"document": "Luật Đặc xá số 30/2018/QH14", "article": "Điều 21", "clause": "khoản 1"},
-        {"document": "QĐ 1", "article": "Điều 2"},
+        {
+            "document": "Luật Đặc xá số 30/2018/QH14",
+            "article": "Điều 21",
+            "clause": "khoản 1",
+            "kind": "text",
+        },
+        {
+            "document": "Luật Thi hành án hình sự số 127/2025/QH15",
+            "kind": "press",
+            "outlet": "VietnamPlus, 10/12/2025",
+        },
     ]
-    assert parsed["verified"] is True
-    assert citations_text(parsed["citations"]).splitlines()[1] == "QĐ 1 | Điều 2"
+    assert (parsed["measure"], parsed["facet"], parsed["minors"]) == ("amnesty", "rights", True)
+    assert parsed["laws"] == ["blhs-2015", "lthahs-2025"]
+    assert parsed["lead"].startswith("Người được đặc xá có các quyền")
+    assert parsed["verified"] is False
+    assert citations_text(parsed["citations"]).splitlines() == citations.splitlines()
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
         ({"topic": "ask_weather"}, "topic", "không có trong danh sách"),
+        ({"measure": "weather"}, "measure", "Biện pháp 'weather'"),
+        ({"facet": ""}, "facet", "Khía cạnh"),
         ({"answer": "x" * 2001}, "answer", "2001 ký tự, quá giới hạn 2000"),
         ({"answer": "   "}, "answer", "trống"),
+        ({"lead": "x" * 401}, "lead", "tối đa 400"),
         ({"questions": "\n \n"}, "questions", "ít nhất một"),
-        ({"citations": "chỉ có tên văn bản"}, "citations", "Dòng 1"),
+        ({"citations": "chỉ có tên văn bản"}, "citations", "Dòng 1 của phần nguồn: thiếu loại"),
         ({"citations": ""}, "citations", "ít nhất một nguồn"),
+        ({"citations": "Luật X | Điều 1 | | bao"}, "citations", "loại nguồn 'bao' không có"),
+        ({"citations": " | Điều 1 | | text"}, "citations", "thiếu tên văn bản"),
+        ({"citations": "a | b | c | text | d | e"}, "citations", "quá 5 cột"),
+        (
+            {"citations": "Luật X | Điều 5 | | press | Báo Y", "verified": ""},
+            "citations",
+            "chỉ ghi điều, khoản khi đã đọc chính văn bản",
+        ),
+        ({"citations": "Luật X | | | secondary", "verified": ""}, "citations", "nơi đưa tin"),
+        ({"citations": "Luật X | toàn văn | | text"}, "citations", "'toàn văn'"),
+        ({"citations": PRESS}, "verified", "mọi nguồn là loại text hoặc copy"),
+        ({"citations": "Luật X | | | listing"}, "verified", "loại listing"),
+        ({"laws": "luat-khong-co"}, "laws", "luat-khong-co"),
         ({"round": "1999"}, "round", "đợt"),
         ({"title": ""}, "title", "Tiêu đề"),
     ],
 )
 def test_bad_input_says_what_to_fix(changes: dict[str, str], field: str, message: str) -> None:
     with pytest.raises(FaqError) as caught:
-        fields(**changes)
+        parse_entry(form(**changes), max_chars=2000, laws={"luat-dac-xa-2018", "blhs-2015"})
     assert message in caught.value.errors[field]
+
+
+def test_copy_and_text_sources_may_be_verified_and_laws_need_not_be_checked() -> None:
+    parsed = fields(citations="Nghị định số 213/2026/NĐ-CP | Điều 3 | | copy", laws="x-y")
+    assert parsed["verified"] is True and parsed["laws"] == ["x-y"]
 
 
 def test_script_tags_are_kept_as_plain_text() -> None:
@@ -99,18 +141,17 @@ def test_script_tags_are_kept_as_plain_text() -> None:
 
 
 def test_edit_is_versioned_audited_and_used_at_once(loaded: sessionmaker[Session]) -> None:
-    question = "quyen loi cua nguoi duoc dac xa"
     with loaded.begin() as db:
         entry = get_entry(db, KEY)
         assert entry is not None
         before = entry.answer
         update_entry(db, entry, fields(answer="Nội dung mới đã sửa."), actor="lan", base=0)
     with loaded() as db:
-        choice = choose_entry(db, "ask_after_release", question)
-        assert choice is not None and choice.entry.key == KEY
-        assert choice.entry.answer == "Nội dung mới đã sửa."
-        assert choice.entry.edited_by == "lan"
-        saved = versions(db, choice.entry)
+        entry = in_use(db, KEY)
+        assert entry is not None
+        assert entry.answer == "Nội dung mới đã sửa."
+        assert entry.edited_by == "lan"
+        saved = versions(db, entry)
         assert [v.number for v in saved] == [2, 1]
         assert saved[1].snapshot["answer"] == before and saved[1].saved_by is None
         assert saved[0].snapshot["answer"] == "Nội dung mới đã sửa."
@@ -150,15 +191,14 @@ def test_stale_form_is_refused_and_changes_nothing(loaded: sessionmaker[Session]
 def test_retired_entry_is_not_chosen_and_publish_brings_it_back(
     loaded: sessionmaker[Session],
 ) -> None:
-    question = "quyen loi cua nguoi duoc dac xa"
     with loaded.begin() as db:
         set_status(db, get_entry(db, KEY), "retired", actor="lan")
     with loaded() as db:
-        assert chosen(db, "ask_after_release", question) != KEY
+        assert in_use(db, KEY) is None
     with loaded.begin() as db:
         set_status(db, get_entry(db, KEY), "published", actor="lan")
     with loaded() as db:
-        assert chosen(db, "ask_after_release", question) == KEY
+        assert in_use(db, KEY) is not None
         assert [e.action for e in recent_audit(db)] == ["entry_published", "entry_retired"]
         with pytest.raises(FaqError):
             set_status(db, get_entry(db, KEY), "deleted", actor="lan")
@@ -166,16 +206,21 @@ def test_retired_entry_is_not_chosen_and_publish_brings_it_back(
 
 def test_new_entry_is_a_draft_until_published(loaded: sessionmaker[Session]) -> None:
     question = "người được đặc xá có được đi xuất khẩu lao động không"
-    new = fields(title="Đi làm ở nước ngoài", questions=question, answer="Câu trả lời mới.")
+    new = fields(
+        title="Đi làm ở nước ngoài",
+        questions=question,
+        answer="Câu trả lời mới.",
+        facet="conditions",
+    )
     with loaded.begin() as db:
         entry = create_entry(db, "after_release_abroad", new, actor="lan")
         assert entry.status == "draft" and entry.checked == vietnam_today()
     with loaded() as db:
-        assert chosen(db, "ask_after_release", question) != "after_release_abroad"
+        assert in_use(db, "after_release_abroad") is None
     with loaded.begin() as db:
         set_status(db, get_entry(db, "after_release_abroad"), "published", actor="lan")
     with loaded() as db:
-        assert chosen(db, "ask_after_release", question) == "after_release_abroad"
+        assert in_use(db, "after_release_abroad") is not None
 
 
 @pytest.mark.parametrize(("key", "message"), [("Có dấu", "Mã mục"), (KEY, "đã có")])
@@ -219,39 +264,81 @@ def test_diff_shows_what_changed(loaded: sessionmaker[Session]) -> None:
         assert any(line.startswith("-Tiêu đề") for line in diff(v1, v2)) is False
 
 
-def test_recheck_lists_entries_checked_before_the_round_was_set(
-    loaded: sessionmaker[Session],
-) -> None:
+def test_check_date_and_lists(loaded: sessionmaker[Session]) -> None:
     with loaded.begin() as db:
-        since = round_since(db, "2026")
-        assert since == vietnam_today()
-    with loaded.begin() as db:
-        assert round_since(db, "2026") == since
-        stale = list_entries(db, checked_before=since)
-        assert KEY in {e.key for e in stale}
         entry = get_entry(db, KEY)
+        entry.checked = dt.date(2025, 1, 2)
         update_entry(db, entry, fields(), actor="lan", checked_now=True)
     with loaded() as db:
         entry = get_entry(db, KEY)
         assert entry.checked == vietnam_today()
         assert last_checked_by(db, entry) == "lan"
-        assert KEY not in {e.key for e in list_entries(db, checked_before=since)}
-        assert round_since(db, "2027") == vietnam_today()
         assert {e.topic for e in list_entries(db, topic="ask_fees")} == {"ask_fees"}
         assert list_entries(db, text="giấy chứng nhận đặc xá")
         assert list_entries(db, status="draft") == []
+        assert list_entries(db, recheck=True) == []
+
+
+def test_new_fields_are_saved_versioned_and_shown_in_the_diff(
+    loaded: sessionmaker[Session],
+) -> None:
+    changes = {"facet": "effect", "minors": "on", "laws": "luat-dac-xa-2018\nnd-52-2019"}
+    with loaded.begin() as db:
+        entry = get_entry(db, KEY)
+        update_entry(db, entry, fields(**changes, lead="Trả lời ngắn mới."), actor="lan")
+    with loaded.begin() as db:
+        entry = get_entry(db, KEY)
+        assert (entry.facet, entry.minors, entry.lead) == ("effect", True, "Trả lời ngắn mới.")
+        assert entry.laws == ["luat-dac-xa-2018", "nd-52-2019"]
+        new, old = versions(db, entry)
+        assert new.snapshot["laws"] == entry.laws and new.snapshot["minors"] is True
+        lines = diff(old, new)
+        assert "+Khía cạnh: Sau đó thế nào, nghĩa vụ" in lines
+        assert "+Trả lời ngắn mới." in lines
+        assert "+Văn bản làm căn cứ: luat-dac-xa-2018, nd-52-2019" in lines
+        restore(db, entry, 1, actor="lan")
+        assert (entry.facet, entry.minors) == ("rights", False)
+
+
+def test_a_version_saved_before_the_new_fields_restores_and_reads(
+    loaded: sessionmaker[Session],
+) -> None:
+    with loaded.begin() as db:
+        entry = get_entry(db, KEY)
+        old = {k: v for k, v in snapshot(entry).items() if k not in ("measure", "facet", "lead")}
+        old |= {"answer": "Bản cũ.", "laws": [], "minors": False}
+        for name in ("laws", "minors"):
+            del old[name]
+        db.add(EntryVersion(entry_id=entry.id, number=1, saved_by="lan", snapshot=old))
+        db.flush()
+        assert "Biện pháp: Đặc xá, đại xá" in describe(old)
+        restore(db, entry, 1, actor="lan")
+        assert entry.answer == "Bản cũ." and entry.facet == "rights"  # kept
 
 
 def test_preview_is_what_the_chat_shows(loaded: sessionmaker[Session]) -> None:
-    common = {"department": "PC10 tỉnh X", "contact": "số 0000", "current_round": "2025-2"}
+    common = {"department": "PC10 tỉnh X", "contact": "số 0000"}
+    today = dt.date(2026, 12, 6)
     with loaded() as db:
-        messages = preview(db, fields(answer="Hỏi {department} qua {contact}."), **common)
-        assert messages[0].startswith("Hỏi PC10 tỉnh X qua số 0000.")
-        assert "Nguồn: Luật Đặc xá số 30/2018/QH14, Điều 21 khoản 1." in messages[-1]
-        conditions = fields(topic="ask_conditions")
-        text = "\n".join(preview(db, conditions, **common))
-        assert "Đặc xá năm 2025 (đợt 2" in text
-        assert "không phải quyết định" in text
+        rights = preview(
+            db, fields(answer="Hỏi {department} qua {contact}."), **common, today=today
+        )
+        assert rights[0].startswith(
+            "Người được đặc xá có các quyền như người đã chấp hành xong án."
+        )
+        assert "Hỏi PC10 tỉnh X qua số 0000." in rights[0]
+        assert "Nguồn: Luật Đặc xá số 30/2018/QH14, Điều 21 khoản 1." in rights[-1]
+        now = now_line(calendar(db), today)
+        assert now.startswith("Đến nay (06/12/2026)")
+        assert now not in "\n".join(rights)  # the calendar is for conditions, timing...
+        conditions = fields(topic="ask_conditions", facet="conditions")
+        text = "\n".join(preview(db, conditions, **common, today=today))
+        assert now.replace("\n\n", "\n") in text
+        reduction = fields(measure="reduction", facet="timing")
+        assert now not in "\n".join(preview(db, reduction, **common, today=today))
+        press = fields(citations=PRESS, verified="")
+        text = "\n".join(preview(db, press, **common, today=today))
+        assert "chưa được kiểm chứng" in text and "PC10 tỉnh X" in text
     with pytest.raises(FaqError, match="quá giới hạn 100"):
         check_messages(["x" * 101], 100)
     check_messages(["x" * 100], 100)

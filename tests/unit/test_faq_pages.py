@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Iterator
@@ -14,20 +15,26 @@ from starlette.testclient import TestClient
 
 from bot.gateway import create_app
 from knowledge.db import session_factory
-from knowledge.kb.faq import citations_text, versions
-from knowledge.kb.queries import choose_entry, entry_by_key
+from knowledge.kb.faq import versions
+from knowledge.kb.faq_form import citations_text
+from knowledge.kb.queries import entry_by_key
+from knowledge.kb.rounds import calendar, now_line
 from knowledge.models import Entry
 from knowledge.staff import recent_audit
 from settings import Settings, from_env
+from tests.unit.test_faq import in_use
 from tests.unit.test_staff_app import add_account, csrf_of, login
 
 KEY = "after_release_rights"
-QUESTION = "quyen loi cua nguoi duoc dac xa"
+
+
+TODAY = "2026-12-06"
 
 
 @pytest.fixture
 def faq_settings(loaded: sessionmaker[Session], db_url: str, tmp_path: Path) -> Settings:
-    return from_env({"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url})
+    env = {"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url}
+    return from_env(env | {"AMNESTY_TODAY": TODAY})
 
 
 @pytest.fixture
@@ -47,15 +54,20 @@ def stored(settings: Settings, key: str = KEY) -> Entry:
         return entry
 
 
-def entry_form(entry: Entry, **changes: str) -> dict[str, str]:
+def entry_form(entry: Entry, **changes: str | list[str]) -> dict[str, str | list[str]]:
     data = {
         "topic": entry.topic,
+        "measure": entry.measure,
+        "facet": entry.facet,
         "title": entry.title,
         "round": entry.round,
+        "minors": "on" if entry.minors else "",
         "verified": "on" if entry.verified else "",
         "questions": "\n".join(entry.questions),
+        "lead": entry.lead,
         "answer": entry.answer,
         "citations": citations_text(entry.citations),
+        "laws": list(entry.laws),
         "action": "save",
     }
     return data | changes
@@ -70,7 +82,7 @@ def edit_page(client: TestClient, entry: Entry) -> tuple[str, str]:
     return token.group(1), base.group(1)
 
 
-def post_edit(client: TestClient, entry: Entry, **changes: str) -> httpx.Response:
+def post_edit(client: TestClient, entry: Entry, **changes: str | list[str]) -> httpx.Response:
     token, base = edit_page(client, entry)
     data = entry_form(entry, **changes) | {"csrf": token, "base": base}
     return client.post(f"/staff/faq/{entry.id}", data=data)
@@ -81,7 +93,7 @@ def test_list_filters_by_topic_and_recheck(client: TestClient) -> None:
     assert "fees_" in page and "after_release_" not in page
     assert "Thêm mục mới" in page
     recheck = client.get("/staff/faq?recheck=1").text
-    assert "cần kiểm tra lại" in recheck and KEY in recheck
+    assert "Chỉ mục cần rà soát lại" in recheck and "0 mục." in recheck  # nothing changed since
 
 
 def test_preview_changes_nothing_and_save_is_live(
@@ -96,11 +108,32 @@ def test_preview_changes_nothing_and_save_is_live(
     saved = post_edit(client, entry, answer=new)
     assert saved.status_code == 200 and "Đã lưu" in saved.text
     with session_factory(faq_settings.database_url)() as db:
-        choice = choose_entry(db, "ask_after_release", QUESTION)
-        assert choice is not None and choice.entry.answer == new
-        assert choice.entry.edited_by == "bientap"
-        assert [v.number for v in versions(db, choice.entry)] == [2, 1]
+        entry = in_use(db, KEY)
+        assert entry is not None and entry.answer == new and entry.edited_by == "bientap"
+        assert [v.number for v in versions(db, entry)] == [2, 1]
         assert recent_audit(db)[0].action == "entry_saved"
+
+
+def preview_of(client: TestClient, entry: Entry) -> str:
+    page = client.get(f"/staff/faq/{entry.id}").text
+    found = re.search(r'<div class="chat" id="preview">(.*?)</div>\s*\n', page, re.S)
+    assert found, "the page has no preview"
+    return html.unescape(found.group(1))
+
+
+def test_preview_adds_the_calendar_where_the_chat_does(
+    client: TestClient, faq_settings: Settings
+) -> None:
+    with session_factory(faq_settings.database_url)() as db:
+        now = now_line(calendar(db), dt.date.fromisoformat(TODAY))
+    assert now.startswith("Đến nay (06/12/2026)")
+    conditions = stored(faq_settings, "conditions_general")
+    assert (conditions.measure, conditions.round) == ("amnesty", "law")
+    assert now in preview_of(client, conditions)
+    assert now not in preview_of(client, stored(faq_settings))  # what it answers: rights
+    reduction = stored(faq_settings, "reduction_first_time")
+    shown = preview_of(client, reduction)
+    assert reduction.lead.split()[0] in shown and now not in shown
 
 
 @pytest.mark.parametrize(
@@ -108,7 +141,12 @@ def test_preview_changes_nothing_and_save_is_live(
     [
         ({"answer": "đ" * 1501}, "quá giới hạn 1500"),
         ({"topic": "ask_weather"}, "không có trong danh sách"),
-        ({"citations": "không có điều"}, "Văn bản | Điều"),
+        ({"citations": "không có điều"}, "Văn bản | Điều | khoản | loại nguồn | nơi đưa tin"),
+        ({"citations": "Luật X | Điều 1 | | press | Báo Y"}, "chỉ ghi điều, khoản khi đã đọc"),
+        ({"citations": "Luật X | | | press"}, "cần ghi nơi đưa tin"),
+        ({"citations": "Luật X | | | press | Báo Y"}, "mọi nguồn là loại text hoặc copy"),
+        ({"laws": ["luat-khong-co"]}, "Không có văn bản mã luat-khong-co"),
+        ({"measure": "weather"}, "Biện pháp 'weather'"),
         ({"questions": ""}, "ít nhất một câu hỏi mẫu"),
     ],
 )
@@ -180,10 +218,15 @@ def test_create_publish_retire(client: TestClient, faq_settings: Settings) -> No
         "key": "after_release_abroad",
         "topic": "ask_after_release",
         "title": "Đi làm ở nước ngoài",
+        "measure": "amnesty",
+        "facet": "conditions",
         "round": "law",
         "questions": question,
+        "lead": "Trả lời ngắn về việc đi làm ở nước ngoài.",
         "answer": "Câu trả lời về việc đi làm ở nước ngoài.",
-        "citations": "Luật Đặc xá số 30/2018/QH14 | Điều 21",
+        "citations": "Luật Đặc xá số 30/2018/QH14 | Điều 21 | | text",
+        "laws": ["luat-dac-xa-2018", "luat-xnc-2019"],
+        "minors": "on",
         "action": "save",
     }
     created = client.post("/staff/faq/new", data=data)
@@ -191,6 +234,13 @@ def test_create_publish_retire(client: TestClient, faq_settings: Settings) -> No
     assert client.post("/staff/faq/new", data=data).status_code == 400  # the key is taken
     entry = stored(faq_settings, "after_release_abroad")
     assert entry.status == "draft"
+    assert (entry.measure, entry.facet, entry.minors) == ("amnesty", "conditions", True)
+    assert entry.laws == ["luat-dac-xa-2018", "luat-xnc-2019"]
+    assert entry.citations == [
+        {"document": "Luật Đặc xá số 30/2018/QH14", "article": "Điều 21", "kind": "text"}
+    ]
+    page = created.text
+    assert 'value="luat-xnc-2019" checked' in page and "Trả lời ngắn về việc" in page
     for status in ("published", "retired"):
         response = client.post(
             f"/staff/faq/{entry.id}/status", data={"csrf": token, "status": status}

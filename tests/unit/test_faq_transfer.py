@@ -27,7 +27,7 @@ from knowledge.kb.faq_transfer import (
     read_xlsx,
     read_yaml,
 )
-from knowledge.kb.loader import read_entries
+from knowledge.kb.loader import read_entries, read_laws, sync_laws
 from knowledge.kb.queries import entry_by_key
 from knowledge.models import Entry, EntryVersion
 from knowledge.staff import recent_audit
@@ -44,7 +44,10 @@ def empty(db_url: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     with database_url(kind, tmp_path / "second") as url:
         engine = make_engine(url)
         create_schema(engine)
-        yield sessionmaker(engine, expire_on_commit=False)
+        maker = sessionmaker(engine, expire_on_commit=False)
+        with maker.begin() as db:  # the table of laws comes with the program (laws.yml)
+            sync_laws(db, read_laws())
+        yield maker
         engine.dispose()
 
 
@@ -73,6 +76,19 @@ def test_yaml_to_db_to_xlsx_to_db_gives_the_same_content(
     imported = time.perf_counter() - started
     assert counts == {"added": len(contents(loaded)), "updated": 0, "unchanged": 0}
     assert contents(empty) == contents(loaded)
+    copied = contents(empty)["conditions_general"]
+    assert (copied["measure"], copied["facet"], copied["laws"][0]) == (
+        "amnesty",
+        "conditions",
+        "luat-dac-xa-2018",
+    )
+    assert {c["kind"] for e in contents(empty).values() for c in e["citations"]} == {
+        "text",
+        "copy",
+        "press",
+        "secondary",
+        "listing",
+    }
     with capsys.disabled():
         print(
             f"\n[measure] {counts['added']} entries: XLSX export {exported:.2f} s, "
@@ -137,6 +153,26 @@ def test_bad_rows_are_all_listed_and_nothing_changes(loaded: sessionmaker[Sessio
     assert count(loaded, EntryVersion) == 0
 
 
+def test_rows_break_no_rule_of_the_loader(loaded: sessionmaker[Session]) -> None:
+    with loaded() as db:
+        rows = export_rows(db)[:5]
+    press = {"document": "Luật X", "article": "Điều 1", "kind": "press", "outlet": "Báo Y"}
+    bad = [
+        dict(rows[0], citations=[press], verified=False),
+        dict(rows[1], laws=["luat-khong-co"]),
+        dict(rows[2], measure="weather"),
+        dict(rows[3], citations=[dict(press, article=None)], verified=True),
+        dict(rows[4], minors="có lẽ"),
+    ]
+    with loaded() as db, pytest.raises(ImportFailed) as caught:
+        import_rows(db, read_yaml(_yaml_with(*bad)), actor="lan", max_chars=2000)
+    first, law, measure, verified, minors = caught.value.errors
+    assert "chỉ ghi điều, khoản khi đã đọc chính văn bản" in first
+    assert "luat-khong-co" in law and "Biện pháp 'weather'" in measure
+    assert "mọi nguồn là loại text hoặc copy" in verified
+    assert "cột minors phải là có/không" in minors
+
+
 def test_duplicate_key_in_a_file_is_refused(loaded: sessionmaker[Session]) -> None:
     with loaded() as db:
         row = export_rows(db)[0]
@@ -163,7 +199,7 @@ def test_workbook_with_a_missing_column_is_refused(loaded: sessionmaker[Session]
     book = Workbook()
     sheet = book.active
     sheet.append([c for c in COLUMNS if c != "answer"])
-    sheet.append(["k_abc", "ask_fees", "t", "law", "có", "2026-01-01", "published", "q", "x"])
+    sheet.append(["k_abc", "ask_fees", "amnesty", "money", "t", "law", "không", "có"])
     out = io.BytesIO()
     book.save(out)
     with pytest.raises(ImportFailed, match="thiếu cột: answer"):

@@ -13,11 +13,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import channels as channels_module
 from knowledge.__main__ import main
 from knowledge.channels import channel_of
-from knowledge import channels as channels_module
+from knowledge.kb.choose import choose, published
 from knowledge.kb.faq import update_entry, versions
-from knowledge.kb.queries import choose_entry, entry_by_key
+from knowledge.kb.queries import entry_by_key
 from knowledge.kb.queue import (
     MAX_TEXT_CHARS,
     QueueError,
@@ -38,6 +39,7 @@ from knowledge.kb.queue import (
     record_question,
     record_rating,
 )
+from knowledge.kb.reading import read
 from knowledge.kb.training_export import export_training, training_yaml
 from knowledge.models import AnswerRating, QueuedQuestion
 from knowledge.staff import recent_audit
@@ -189,6 +191,9 @@ def test_a_real_rewrite_or_an_exact_copy_without_digits_is_kept() -> None:
 
 def test_adding_to_an_entry_is_a_new_version_used_at_once(loaded: sessionmaker[Session]) -> None:
     odd = "người thân bị ốm nặng muốn về chữa trị thì nhờ ai"
+    with loaded() as session:
+        before = choose(published(session), read(odd, "out_of_scope").main)
+        assert before is None or before.entry.key != "prison_visits"
     with loaded.begin() as session:
         q1 = ask(session, "bố em tên Nguyễn Văn An ốm nặng muốn về chữa trị thì nhờ ai")
         q2 = ask(session, "bố em ốm nặng muốn về chữa thì nhờ ai ạ")
@@ -200,7 +205,7 @@ def test_adding_to_an_entry_is_a_new_version_used_at_once(loaded: sessionmaker[S
         assert entry is not None and entry.questions[-1] == odd
         assert "Nguyễn Văn An" not in " ".join(entry.questions)
         assert entry.edited_by == "bientap" and len(versions(session, entry)) == 2
-        choice = choose_entry(session, "out_of_scope", odd)
+        choice = choose(published(session), read(odd, "out_of_scope").main)
         assert choice is not None and choice.entry.key == "prison_visits"
         stored = list(session.scalars(select(QueuedQuestion)))
         assert {q.status for q in stored} == {"done"}
