@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import yaml
 
 from bot.ops.heldout import HELDOUT, Report, evaluate, load
+from settings import Settings
 
 
 def main() -> None:
@@ -44,29 +45,31 @@ class EntryChoice:
         )
 
 
-def entry_choice(report: Report, database_url: str, current_round: str) -> EntryChoice:
-    """How often the ranking picks an acceptable entry for the held-out questions."""
+def entry_choice(report: Report, settings: Settings) -> EntryChoice:
+    """How often the reply to a held-out question uses one of its acceptable entries (the router
+    given the intent the model predicted, as in production)."""
+    from actions.router import route
     from knowledge.db import session_factory
-    from knowledge.kb.queries import choose_entry, entry_by_key
-    from knowledge.kb.topics import ENTRY_FOR_INTENT, TOPIC_FOR_INTENT
 
     data = yaml.safe_load(ENTRY_LABELS.read_text(encoding="utf-8"))
     keys = {row["text"]: row["keys"] for row in data["items"]}
     labelled = right = end_to_end = total = 0
-    with session_factory(database_url)() as session:
+    with session_factory(settings.database_url)() as session:
         for p in report.predictions:
             acceptable = keys.get(p.item.text)
             if acceptable is None:
                 continue
             total += 1
-            if not p.correct:
-                continue
-            topic = TOPIC_FOR_INTENT.get(p.item.intent, "out_of_scope")
-            fixed = entry_by_key(session, ENTRY_FOR_INTENT.get(p.item.intent, ""))
-            choice = choose_entry(session, topic, p.item.text, current_round)
-            chosen = fixed.key if fixed else choice.entry.key if choice else "none"
-            labelled += 1
-            if chosen in acceptable:
-                right += 1
-                end_to_end += 1
+            routed = route(
+                p.item.text,
+                intent=p.intent,
+                confidence=p.confidence,
+                session=session,
+                settings=settings,
+            )
+            chosen = set(routed.entries) & set(acceptable)
+            end_to_end += bool(chosen)
+            if p.correct:
+                labelled += 1
+                right += bool(chosen)
     return EntryChoice(labelled, right, end_to_end, total)

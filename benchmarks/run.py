@@ -108,7 +108,7 @@ def main() -> None:
         lines += [
             "## Choice of the answer within the intent",
             "",
-            entry_choice(report, settings.database_url, settings.current_round).markdown(),
+            entry_choice(report, settings).markdown(),
             "(labels in tests/heldout/entries.yml, made from entry titles and answers only)",
             "",
         ]
@@ -123,7 +123,9 @@ def main() -> None:
             "on the true case (see benchmarks/eligibility.py).",
             "",
             asyncio.run(
-                eligibility.measure(settings.rasa_url, stack.token, settings.current_round)
+                eligibility.measure(
+                    settings.rasa_url, stack.token, eligibility.calendar_of(settings)
+                )
             ).markdown(),
             "",
         ]
