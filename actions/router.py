@@ -2,7 +2,7 @@
 
 1. safety first — money demanded to "lo" an amnesty, violence, a death or a dying prisoner;
 2. a follow-up that only adds facts continues the previous question;
-3. the answer to each question asked (up to three), with the case worked through;
+3. the answer to each question asked (up to five), with the case worked through;
 4. a short, kind decline when the message is about something we do not handle;
 5. only then "did you mean", when nothing in the message could be understood.
 
@@ -23,7 +23,7 @@ from knowledge.eligibility.case_text import read_case, round_named, states_case
 from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.measures import CALCULATORS
 from knowledge.eligibility.time_served import add_months
-from knowledge.kb.choose import Pick, choose_all, published
+from knowledge.kb.choose import Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
 from knowledge.kb.reading import OWN_MEASURE, Question, Reading, read, sentences, urgent_kind
 from knowledge.kb.rounds import calendar as round_calendar
@@ -32,10 +32,11 @@ from knowledge.kb.topics import INTENT_LABELS
 from knowledge.models import Entry
 from settings import Settings
 
-# The entries that answer an urgent message first (cues.yml `urgent` kinds).
+# What to do now, the first answer to an urgent message (cues.yml `urgent` kinds): one entry
+# per kind of alarm; of several, the one the message fits best.
 SAFETY_ENTRIES = {
     "scam": ("fees_asked_for_money",),
-    "harm": ("custody_harm_beaten_injured",),
+    "harm": ("custody_harm_beaten_injured", "custody_harm_illness_untreated"),
     "death": ("custody_harm_death_first_steps",),
     "dying": ("suspension_dying_prisoner",),
 }
@@ -304,20 +305,32 @@ def _safety(
     today: dt.date,
 ) -> Routed:
     kind = reading.urgent or "harm"
-    safety = _entries_by_key(entries, SAFETY_ENTRIES[kind])
-    # The other questions of the message, not the sentence that is itself the alarm
-    # ("có người đòi 50 triệu để chạy đặc xá"), which the safety entries answer.
+    safety = _first_step(entries, kind, text)
+    # Questions about the alarm itself ("khiếu nại ở đâu", "có phải nộp tiền không") get the
+    # entry of that measure that answers them; the other questions of the message get theirs,
+    # but not a sentence that is itself the alarm ("có người đòi 50 triệu để chạy đặc xá").
+    about = [q for q in reading.questions if q.measure in SAFETY_MEASURES[kind]]
     others = [
         q
         for q in reading.questions
         if q.measure not in SAFETY_MEASURES[kind] and q.confident and urgent_kind(q.text) is None
     ]
-    picks = [p for p in choose_all(entries, others[:2]) if p.entry not in safety]
-    cases = _case_readings(reading, case, facts, text, session, today) if picks else {}
+    picks = [p for p in choose_all(entries, [*about, *others][:3]) if p.entry not in safety]
+    cases = _case_readings(reading, case, facts, text, session, today) if others else {}
     composed = compose(
         picks, department=settings.department, contact=settings.contact, cases=cases, safety=safety
     )
     return _routed("safety", composed, picks, text, cases, urgent=kind)
+
+
+def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
+    """The entry that says what to do now: of the kind's entries, the one the message fits
+    (none when staff have unpublished them)."""
+    own = _entries_by_key(entries, SAFETY_ENTRIES[kind])
+    if len(own) < 2:
+        return own
+    pick = choose(own, Question(text, own[0].measure, "procedure", True))
+    return [pick.entry if pick else own[0]]
 
 
 # A decline names who handles the matter only when the words match one of our pointers.

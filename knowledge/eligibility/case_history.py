@@ -12,7 +12,8 @@ from typing import Any
 from knowledge.eligibility.case_words import CaseText
 
 _RELEASE = (
-    r"(?:chap hanh xong|thi hanh xong|ra tu|ra trai|man han|het an|mang an|duoc tha|tha ve|tro ve)"
+    r"(?:chap hanh xong|thi hanh xong|ra tu|ra trai|man han|het an|mang an|duoc tha|tha ve|tro ve"
+    r"|het (?:thoi gian |thoi han )?thu thach)"  # án treo: the probation is over
 )
 _DATE_FORMS = (
     (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),

@@ -21,6 +21,7 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("giam", "con"): SENTENCE,  # "chung thân được giảm còn 30 năm"
     ("giam", "xuong"): SENTENCE,
     ("duoc", "giam"): IGNORED,  # a reduction, not a sentence
+    ("thu", "thach"): IGNORED,  # án treo's probation, not time served
     ("o", "tu"): SERVED,
     ("ngoi", "tu"): SERVED,
     ("di", "tu"): SERVED,
@@ -175,6 +176,10 @@ REDUCED_BY = frozenset({("giam", "an"), ("duoc", "giam"), ("giam", "duoc")})
 # ... or the time since release ("ra tù được 4 năm", "mãn hạn 2 năm nay").
 RELEASED_FOR = frozenset(
     {("ra", "tu"), ("ra", "trai"), ("man", "han"), ("duoc", "tha"), ("tha", "ve"), ("het", "an")}
+)
+# Words that may stand between those and the length ("ra tù được gần 4 năm").
+RELEASED_FILLERS = frozenset(
+    {"tu", "trai", "duoc", "da", "gan", "hon", "khoang", "ngoai", "tron", "cung", "ve", "roi"}
 )
 # A date right after these is the end of the sentence, not the arrest ("ra tù năm 2008").
 RELEASED_BEFORE = re.compile(

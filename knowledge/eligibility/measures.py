@@ -87,8 +87,10 @@ def _sentence_facts(case: Case, served: Fraction | None) -> list[str]:
             "án tù chung thân" + (" đã được giảm" if case.sentence_kind == "life_commuted" else "")
         )
     elif case.sentence_months:
+        suspended = " cho hưởng án treo" if case.sentence_kind == "suspended" else ""
         facts.append(
-            f"án {duration_text(Fraction(case.sentence_months))} tù ({case.sentence_months} tháng)"
+            f"án {duration_text(Fraction(case.sentence_months))} tù ({case.sentence_months} "
+            f"tháng){suspended}"
         )
     if served is not None:
         share = (
@@ -346,7 +348,10 @@ def assess_record(case: Case, today: dt.date) -> Assessment:
         )
     if finished is not None:
         when = f"ngày {day_text(finished)}" if case.finished_on else f"năm {case.finished_year}"
-        facts.append(f"chấp hành xong hình phạt chính {when}")
+        if case.sentence_kind == "suspended":
+            facts.append(f"hết thời gian thử thách {when}")
+        else:
+            facts.append(f"chấp hành xong hình phạt chính {when}")
     checks: list[Check] = []
     if period is None:
         checks.append(

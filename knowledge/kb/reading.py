@@ -21,7 +21,7 @@ import yaml
 from vietnamese.text import fold, normalize
 
 CUES_FILE = Path(__file__).resolve().parent / "cues.yml"
-MAX_QUESTIONS = 3
+MAX_QUESTIONS = 5  # families ask up to four or five things in one story; each gets its answer
 URGENT_KINDS = ("scam", "harm", "death", "dying")
 MONEY = re.compile(r"\b(tien|trieu|tr|ty|cu|chuyen khoan|dua|nop|chi phi)\b")
 # A death word of the blunt kind families use for a death in custody, and a custody word.
@@ -270,7 +270,7 @@ def _best(scores: Counter[str]) -> tuple[str, float] | None:
 
 
 def read(text: str, intent: str | None = None) -> Reading:
-    """The questions of ``text`` (at most three, the main one first) and their measures."""
+    """The questions of ``text`` (at most MAX_QUESTIONS, the main one first) and their measures."""
     whole = _words(folded(text))
     sentenced = is_sentenced(whole)
     story = measure_scores(whole, own=False, sentenced=sentenced)

@@ -188,6 +188,13 @@ def test_this_round_is_the_round_being_considered_if_any(words: str) -> None:
         ("chồng em ra trại được hơn 2 năm", {"released_months_ago": 24}),
         ("ra tù được ba năm", {"released_months_ago": 36}),
         ("được tha về được 6 tháng nay", {"released_months_ago": 6}),
+        ("mãn hạn tù đã hơn 3 năm", {"released_months_ago": 36, "served_months": None}),
+        ("e ra tu nam 2018, an 10 nam", {"finished_year": 2018, "sentence_months": 120}),
+        (
+            "xử 1 năm tù cho hưởng án treo, thời gian thử thách 2 năm, hết thời gian thử thách "
+            "ngày 05/05/2024",
+            {"sentence_kind": "suspended", "finished_on": "2024-05-05", "served_months": None},
+        ),
         ("con em phạm tội lần đầu, án 3 năm", {"first_offence": True, "sentence_months": 36}),
         ("đây là lần đầu đi tù", {"first_offence": True}),
         ("anh ấy đã có 1 tiền án, tái phạm", {"first_offence": False, "new_crime": True}),

@@ -122,6 +122,13 @@ def test_record_clearing_period(case: Case, period: tuple[str, str]) -> None:
     assert period[1] in reason(result, "period")
 
 
+def test_a_suspended_sentence_clears_a_year_after_the_probation_ends() -> None:
+    case = Case(sentence_kind="suspended", sentence_months=12, finished_on=dt.date(2024, 5, 5))
+    found = assess_record(case, TODAY)
+    assert "hết thời gian thử thách ngày 05/05/2024" in found.facts
+    assert any("đã đủ (từ 05/05/2025)" in c.reason for c in found.checks)
+
+
 def test_record_clearing_counts_from_the_sentence_as_pronounced_and_says_what_is_missing() -> None:
     result = assess_record(Case(sentence_months=60, finished_year=2007), TODAY)
     assert result.outcome == "unknown"  # a new crime? all of the judgment done?
