@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import raw_text
-from actions.router import Routed, route
+from actions.router import DID_YOU_MEAN, Routed, route, topic_overview
 from knowledge.channels import channel_of
 from knowledge.db import session_factory
 from knowledge.kb.answers import fill
@@ -168,17 +168,29 @@ def buttons_for(routed: Routed) -> Buttons:
     return buttons
 
 
+def _last_bot_text(tracker: Tracker) -> str:
+    """What the assistant said last, before the latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return event.get("text") or ""
+    return ""
+
+
 def answer(tracker: Tracker, settings: Settings) -> Routed:
-    """Route the latest message: the family's words as sent (a button press re-asks the question
-    it was offered for, under the topic chosen)."""
+    """Route the latest message: the family's words as sent. A button press under "did you
+    mean" re-asks the question it was offered for, under the topic chosen; any other button
+    (the menu) asks about its topic."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
     confidence = (message.get("intent") or {}).get("confidence")
     text = message.get("text_original") or raw_text(tracker) or message.get("text") or ""
     previous = tracker.get_slot(LAST_QUESTION)
+    menu = text.startswith("/") and not _last_bot_text(tracker).startswith(DID_YOU_MEAN)
     if text.startswith("/"):
         text, previous = previous or "", None
     with session_factory(settings.database_url)() as session:
+        if menu and (overview := topic_overview(intent or "", session=session, settings=settings)):
+            return overview
         return route(
             text,
             intent=intent,

@@ -233,6 +233,19 @@ def route(
     return _answer(in_scope, reading, case, facts, question_text, session, settings, today)
 
 
+def topic_overview(intent: str, *, session: Session, settings: Settings) -> Routed | None:
+    """A menu button: the topic's first entry (staff order the entries of a topic), or None
+    when the topic has none."""
+    first = next((e for e in published(session) if e.topic == intent), None)
+    if first is None:
+        return None
+    question = Question(INTENT_LABELS.get(intent, first.title), first.measure, first.facet, True)
+    composed = compose(
+        [Pick(question, first, 0.0)], department=settings.department, contact=settings.contact
+    )
+    return _routed("answer", composed, [Pick(question, first, 0.0)], question.text, {})
+
+
 def _with_years(reading: Reading, text: str, session: Session, today: dt.date) -> list[Question]:
     """Amnesty questions with the year their time words mean ("năm ngoái" → 2025), so the entry
     of that round ranks first."""

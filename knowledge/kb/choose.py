@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,15 +77,20 @@ def candidates(entries: Sequence[Entry], measure: str) -> list[Entry]:
 
 
 def saved_as_example(entries: Sequence[Entry], text: str) -> Entry | None:
-    """The entry one of whose example questions is ``text`` (the same words, once folded and
-    without the words that say nothing), if any."""
-    wanted = terms(text)
+    """The entry one of whose example questions is ``text``: the same words once folded, without
+    the words that say nothing and without numbers (staff save questions without them)."""
+    wanted = _words(text)
     if len(wanted) < 3:
         return None
     for entry in entries:
-        if any(terms(q) == wanted for q in entry.questions):
+        if any(_words(q) == wanted for q in entry.questions):
             return entry
     return None
+
+
+@lru_cache(maxsize=50_000)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(t for t in terms(text) if "_" not in t and not any(c.isdigit() for c in t))
 
 
 def choose(
@@ -97,12 +103,13 @@ def choose(
 ) -> Pick | None:
     """The entry that best answers ``question``, or None when its measure has none.
 
-    A question staff have saved as an example of an entry goes to that entry whatever
-    measure it is read as, so their correction takes effect at once."""
-    same = saved_as_example(entries, question.text)
-    if same is not None:
-        return Pick(question, same, SAVED_SCORE, SAVED_SCORE)
+    A question staff have saved as an example of an entry goes to that entry, so their
+    correction takes effect at once: within the question's measure, or from outside our scope
+    (the questions the assistant could not answer, which staff file from the queue)."""
     pool = candidates(entries, question.measure)
+    same = saved_as_example(entries, question.text)
+    if same is not None and (same in pool or question.measure == "out_of_scope"):
+        return Pick(question, same, SAVED_SCORE, SAVED_SCORE)
     if not pool:
         return None
     short = len(question.text.split()) < SHORT_QUESTION

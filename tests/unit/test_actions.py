@@ -133,8 +133,19 @@ def test_nothing_understood_gets_did_you_mean_with_the_closest_topics(env: None)
 def test_a_button_after_did_you_mean_answers_the_question_that_was_asked(env: None) -> None:
     t = tracker("/ask_other_measures", "ask_other_measures", confidence=1.0)
     t.slots["last_question"] = "mỗi năm được mấy lần"
+    t.events.append({"event": "bot", "text": "Xin lỗi, tôi chưa chắc hiểu đúng. Có phải..."})
     messages, _ = run(ActionAnswer(), t)
     assert "giảm" in texts(messages).lower()
+
+
+def test_a_menu_button_after_an_answer_asks_about_its_topic(env: None) -> None:
+    t = tracker("/ask_fees", "ask_fees", confidence=1.0)
+    t.slots["last_question"] = "hồ sơ đề nghị đặc xá gồm những giấy tờ gì"
+    t.events.append({"event": "bot", "text": "Hồ sơ gồm: đơn đề nghị đặc xá và bản cam kết"})
+    messages, events = run(ActionAnswer(), t)
+    assert "biên lai" in texts(messages)  # the topic's first entry: fees_free_of_charge
+    assert SlotSet("answered_entry", "documents_file_contents") not in events
+    assert next(e for e in events if e["name"] == "answered_entry")["value"].startswith("fees")
 
 
 def test_a_follow_up_that_adds_facts_continues_the_previous_question(env: None) -> None:
