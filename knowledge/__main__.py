@@ -12,6 +12,7 @@ from knowledge.feedback.privacy import command as privacy_command
 from knowledge.kb.loader import ContentError, read_entries, read_rounds, sync
 from knowledge.kb.queue import TRAINING_FILE
 from knowledge.kb.training_export import export_command
+from knowledge.local.files import private_umask
 from knowledge.migrations import migrate_command
 from settings import get_settings
 
@@ -32,6 +33,7 @@ def load(database_url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    private_umask()  # databases, logs, spool, backups: readable by our user only
     parser = argparse.ArgumentParser(prog="python -m knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load", help="create the tables and load knowledge/kb/content/*.yml")

@@ -19,7 +19,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     inspect,
     select,
@@ -29,7 +28,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge.channels import forget_sender
-from knowledge.db import create_schema, engine_for, session_factory
+from knowledge.db import create_schema, engine_for, private_sqlite, quiet_engine, session_factory
 from knowledge.feedback.items import FINAL_STATUSES
 from knowledge.feedback.spool import Spool, spool_directory
 from knowledge.kb import queue
@@ -145,12 +144,13 @@ def _tracker_engine(tracker_url: str) -> Engine | None:
     if backend == "sqlite":
         if not url.database or url.database == ":memory:" or not Path(url.database).exists():
             return None
-        return create_engine(url, connect_args={"timeout": 15})
+        private_sqlite(url)
+        return quiet_engine(url, connect_args={"timeout": 15})
     if backend == "postgresql":
         if url.drivername == "postgresql":
             # Rasa's endpoints name no driver; ours is psycopg 3.
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url)
+        return quiet_engine(url)
     raise ValueError(
         f"The tracker store URL must be sqlite:/// or postgresql://, not {backend}: "
         "check AMNESTY_TRACKER_URL"

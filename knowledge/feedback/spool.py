@@ -16,8 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import (
     Retrying,
@@ -27,16 +26,13 @@ from tenacity import (
     wait_exponential,
 )
 
+from knowledge.db import DATABASE_ERRORS, UNAVAILABLE
 from knowledge.feedback.items import FeedbackDraft, record, reference, validate
+from knowledge.local.files import fsync_directory, private_dir, write_durably
 from settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Errors meaning "the database cannot be written now" (down, locked, unreachable, every
-# pooled connection busy).
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
-# Any database error: the draft is spooled rather than lost.
-DATABASE_ERRORS = (*UNAVAILABLE, DBAPIError)
 
 
 def spool_directory(settings: Settings) -> Path:
@@ -70,18 +66,8 @@ class Spool:
         """Write ``draft`` durably (a redelivery overwrites its earlier copy); returns the file."""
         draft = with_delivery_key(draft)
         assert draft.delivery_key is not None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self._path(draft.delivery_key)
-        tmp = self.directory / f".{path.stem}.{uuid.uuid4().hex}.tmp"
-        try:
-            with tmp.open("w", encoding="utf-8") as f:
-                f.write(draft.to_json())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_directory(self.directory)
+        private_dir(self.directory)
+        path = write_durably(self._path(draft.delivery_key), draft.to_json().encode())
         logger.warning("Feedback kept in the spool as %s", path.name)
         return path
 
@@ -140,7 +126,7 @@ class Spool:
             stored += 1
             logger.info("Spooled draft %s stored as feedback item %d", path.name, item_id)
         if stored:
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         return stored
 
     def forget(self, sender_id: str) -> int:
@@ -157,7 +143,7 @@ class Spool:
         return removed
 
     def _set_aside(self, path: Path, error: Exception) -> None:
-        self.broken.mkdir(parents=True, exist_ok=True)
+        private_dir(self.broken)
         target = self.broken / path.name
         if target.exists():
             target = self.broken / f"{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}"
@@ -168,20 +154,6 @@ class Spool:
             error.__class__.__name__,
             target,
         )
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or deletion in ``directory`` durable."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems refuse fsync on a directory
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
