@@ -20,7 +20,8 @@ from bot.channels.inbox import Inbox
 from bot.channels.rasa_client import RasaClient
 from bot.shared_state import KEY_PREFIX, SharedState, check_redis
 from bot.staff.app import staff_mount
-from knowledge.db import session_factory
+from bot.web_security import gateway_middleware
+from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.feedback.privacy import retention_everywhere
 from knowledge.feedback.spool import Spool, SpoolWorker, spool_directory
 from settings import Settings
@@ -71,7 +72,9 @@ def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlett
     """The web chat app; it talks to Rasa only through the REST channel.
 
     ``shared_prefix`` names this deployment's keys in Redis (tests give each their own).
+    The database schema is migrated here, when the process starts, and never while serving.
     """
+    create_schema(engine_for(settings.database_url))
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
@@ -104,6 +107,7 @@ def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlett
             *zalo.routes(),
             staff_mount(settings),
         ],
+        middleware=gateway_middleware(settings),
         lifespan=lifespan,
     )
 
@@ -117,5 +121,6 @@ def serve(settings: Settings) -> None:
         port=settings.web_port,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # done in the app (bot/web_security.py), with our trusted proxies
         ws="none",  # no websockets here; rasa-sdk pins an old websockets uvicorn cannot use
     )

@@ -92,6 +92,22 @@ class StaffUser(Base):
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class StaffSession(Base):
+    """A signed-in staff session, held on the server so that logging out, a password change or
+    deactivation ends it, and so that it ends after a while without a request."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of the random token the browser's signed cookie carries (never the token itself).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 class AuditEntry(Base):
     """One thing a staff member (or someone trying to log in) did; never changed afterwards."""
 
