@@ -34,7 +34,6 @@ from settings import Settings
 logger = logging.getLogger(__name__)
 
 
-
 def spool_directory(settings: Settings) -> Path:
     """The spool folder of ``settings`` (``var_dir/spool`` unless configured)."""
     return settings.spool_dir or settings.var_dir / "spool"
