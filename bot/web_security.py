@@ -9,10 +9,13 @@ sniffing and, unless its page says otherwise, allows no content at all (CSP).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from knowledge.local.files import secret_file
 from settings import Settings
 
 # A page that loads a script or a style sets its own, narrower-than-nothing-else policy.
@@ -58,6 +61,15 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_secured)
+
+
+@lru_cache(maxsize=8)
+def app_secret(settings: Settings) -> str:
+    """The key that signs the gateway's cookies (staff sessions, the web chat's browser id):
+    ``AMNESTY_SECRET_KEY``, or made once into var_dir (0600, never empty)."""
+    if settings.secret_key:
+        return settings.secret_key
+    return secret_file(settings.var_dir / "staff_secret_key")
 
 
 def gateway_middleware(settings: Settings) -> list[Middleware]:

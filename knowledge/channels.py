@@ -8,12 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from knowledge.models import ChannelDelivery, ChannelToken, KeptMessage, UndeliveredReply
+from knowledge.models import (
+    ChannelDelivery,
+    ChannelToken,
+    KeptMessage,
+    UndeliveredReply,
+    WaitingReply,
+)
 
 CHANNELS = ("web", "telegram", "zalo", "console", "rest")
 
@@ -121,10 +128,27 @@ def undelivered(session: Session, *, sender: str | None = None) -> list[Undelive
     return list(session.scalars(query))
 
 
+def keep_replies(session: Session, *, sender: str, replies: list[dict[str, Any]]) -> None:
+    """Keep replies for a channel that cannot push (the web chat page fetches them)."""
+    session.add(WaitingReply(sender=sender, replies=replies))
+
+
+def take_replies(session: Session, *, sender: str) -> list[dict[str, Any]]:
+    """The replies waiting for ``sender``, oldest first, removed as they are taken."""
+    rows = list(
+        session.scalars(
+            select(WaitingReply).where(WaitingReply.sender == sender).order_by(WaitingReply.id)
+        )
+    )
+    if rows:
+        session.execute(delete(WaitingReply).where(WaitingReply.id.in_([r.id for r in rows])))
+    return [reply for row in rows for reply in row.replies]
+
+
 def forget_sender(session: Session, sender: str) -> int:
     """Delete every channel-state row of ``sender``; returns the number of rows."""
     count = 0
-    for model in (ChannelDelivery, KeptMessage, UndeliveredReply):
+    for model in (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply):
         result = session.execute(delete(model).where(model.sender == sender))
         count += result.rowcount or 0
     return count

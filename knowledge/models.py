@@ -268,6 +268,21 @@ class UndeliveredReply(Base):
     )
 
 
+class WaitingReply(Base):
+    """Replies to a web chat message that was kept while Rasa was down: the page fetches them
+    (channels that can push get theirs sent instead)."""
+
+    __tablename__ = "channel_waiting_reply"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    # [{"text": ..., "buttons": [{"title": ..., "payload": ...}]}]
+    replies: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 # --- Unanswered questions and ratings ----------------------------------------------------------
 
 

@@ -33,9 +33,9 @@ from starlette.templating import Jinja2Templates
 
 from bot.shared_state import KEY_PREFIX, login_storage
 from bot.staff.login import LoginGuard
+from bot.web_security import app_secret
 from knowledge.clock import vn_date_time
 from knowledge.db import session_factory
-from knowledge.local.files import secret_file
 from knowledge.models import StaffUser
 from knowledge.staff import ROLE_LABELS, audit, open_session, session_user_id
 from settings import Settings
@@ -79,10 +79,8 @@ BAD_FORM = (
 
 
 def session_secret(settings: Settings) -> str:
-    """The key that signs cookies: configured, or made once into var_dir (0600, never empty)."""
-    if settings.secret_key:
-        return settings.secret_key
-    return secret_file(settings.var_dir / "staff_secret_key")
+    """The key that signs the session cookie (the gateway's one secret, bot/web_security.py)."""
+    return app_secret(settings)
 
 
 @dataclass

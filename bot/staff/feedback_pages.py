@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
+from bot.app_state import running_gateway
 from bot.channels.rasa_client import Reply
 from bot.staff.auth import (
     ADMINS,
@@ -129,7 +130,8 @@ def delivery(request: Request, visit: Visit, item: FeedbackItem) -> Delivery:
     lookup = f'Câu trả lời đã lưu được gia đình xem khi nhắn "tra cứu {ref}".'
     if item.channel in NO_PUSH:
         return Delivery(False, f"{NO_PUSH[item.channel]} {lookup}")
-    deliverers = getattr(getattr(request.app.state, "inbox", None), "deliverers", {})
+    gateway = running_gateway(request)
+    deliverers = gateway.inbox.deliverers if gateway is not None else {}
     label = CHANNEL_LABELS.get(item.channel, item.channel)
     if item.channel not in deliverers:
         return Delivery(
@@ -312,13 +314,13 @@ async def send_answer(request: Request, visit: Visit) -> Response:
     how = delivery(request, visit, item)
     if not how.can_send:
         return _refused(request, visit, item, how.message)
-    deliver = request.app.state.inbox.deliverers[item.channel]
-    sender = item.sender_id
-    before = len(channel_state.undelivered(visit.db, sender=sender))
+    gateway = running_gateway(request)
+    assert gateway is not None  # delivery() said the channel runs here
+    deliver = gateway.inbox.deliverers[item.channel]
     visit.db.commit()  # no transaction stays open while the channel is called
     label = CHANNEL_LABELS.get(item.channel, item.channel)
     try:
-        await deliver(sender, [Reply(answer_message(item))])
+        sent = await deliver(item.sender_id, [Reply(answer_message(item))])
     except Exception as exc:
         visit.audit("feedback_send_failed", reference(item), {"error": exc.__class__.__name__})
         visit.db.commit()
@@ -329,7 +331,7 @@ async def send_answer(request: Request, visit: Visit) -> Response:
             f"Chưa gửi được qua {label} ({exc.__class__.__name__}). Câu trả lời vẫn được lưu; "
             "hãy thử gửi lại sau ít phút.",
         )
-    if len(channel_state.undelivered(visit.db, sender=sender)) > before:
+    if not sent.delivered:
         visit.audit("feedback_send_refused", reference(item), {"channel": item.channel})
         visit.db.commit()
         return _refused(

@@ -9,6 +9,7 @@ modes explicitly, so they hold whatever the umask.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import secrets
@@ -148,3 +149,31 @@ def _read_secret(path: Path) -> str:
         raise EmptySecret(f"{path} is empty: delete it and start again (a new one is made)")
     _tighten(path, PRIVATE_FILE)
     return value
+
+
+def delete_naming(folder: Path, text: str) -> int:
+    """Delete the files of ``folder`` whose raw bytes contain ``text`` (for files that cannot
+    be parsed, e.g. set aside as broken); returns how many."""
+    if not folder.is_dir():
+        return 0
+    needle = text.encode()
+    removed = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and needle in path.read_bytes():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def delete_older_than(folder: Path, cutoff: dt.datetime) -> int:
+    """Delete the files of ``folder`` last written before ``cutoff``; returns how many."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -16,7 +16,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.inbox import RATE_LIMITED, Inbox, Incoming
+from bot.channels.inbox import RATE_LIMITED, Handled, Inbox, Incoming, Outcome
 from bot.channels.rasa_client import RasaClient, Reply
 from bot.ops.stack import free_port
 from bot.shared_state import MAX_BUTTONS, SharedState, check_redis
@@ -77,7 +77,7 @@ async def close(*inboxes: Inbox) -> None:
 def test_rate_limit_holds_across_replicas(
     settings: Settings, sessions: sessionmaker[Session], prefix: str
 ) -> None:
-    async def run() -> list[list[Reply] | None]:
+    async def run() -> list[Handled]:
         a, b = replica(settings, sessions, prefix), replica(settings, sessions, prefix)
         replies = []
         for n in range(22):
@@ -88,9 +88,11 @@ def test_rate_limit_holds_across_replicas(
         await close(a, b)
         return replies
 
-    replies = asyncio.run(run())
-    limited = [n for n, r in enumerate(replies) if r == [Reply(RATE_LIMITED)]]
+    handled = asyncio.run(run())
+    limited = [n for n, h in enumerate(handled) if h.outcome is Outcome.LIMITED]
     assert limited == [20, 21]  # the 21st and 22nd, one on each replica
+    # One polite notice per window, not one per message (each would spend the send quota).
+    assert [handled[20].replies, handled[21].replies] == [[Reply(RATE_LIMITED)], []]
     with sessions() as session:
         assert state.count_kept(session, sender="zalo:7") == 20
         assert state.count_kept(session, sender="zalo:8") == 1
@@ -176,7 +178,7 @@ def test_unreachable_redis_fails_at_start_and_never_loses_a_message(
         check_redis(down)
     settings = gateway_settings(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", AMNESTY_REDIS_URL=down)
 
-    async def run() -> list[Reply] | None:
+    async def run() -> Handled:
         inbox = replica(settings, sessions, "amnesty_down")
         with pytest.raises(SystemExit, match=down):
             await inbox.shared.check()
@@ -186,7 +188,7 @@ def test_unreachable_redis_fails_at_start_and_never_loses_a_message(
         await close(inbox)
         return replies
 
-    assert asyncio.run(run()) is not None
+    assert asyncio.run(run()).outcome is Outcome.KEPT
     with sessions() as session:
         [kept] = state.kept_messages(session, sender="zalo:9")
     assert kept.message == "mẹ em bị kết án"

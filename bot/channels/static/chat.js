@@ -32,20 +32,60 @@ function addButtons(buttons) {
   log.appendChild(row);
 }
 
+// One key per message, repeated by a retry, so the server handles the message once.
+function newKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function showReplies(replies) {
+  for (const r of replies) {
+    if (r.text) addMessage(r.text, "bot");
+    addButtons(r.buttons || []);
+  }
+}
+
+// A message kept while the assistant was busy: fetch its answer when it comes.
+let polling = null;
+function waitForReplies() {
+  if (polling) return;
+  let tries = 0;
+  polling = setInterval(async () => {
+    tries += 1;
+    try {
+      const res = await fetch("/api/replies", {cache: "no-store"});
+      const data = await res.json();
+      if (data.replies) showReplies(data.replies);
+      if (data.pending === false || tries > 150) { clearInterval(polling); polling = null; }
+    } catch (e) { /* offline for a moment: try again at the next tick */ }
+  }, 4000);
+}
+
+async function post(body) {
+  const res = await fetch("/api/messages", {method: "POST",
+    headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+  return res.json();
+}
+
 async function send(body, shown) {
   if (shown) addMessage(shown, "user");
+  body.key = newKey();
+  let data;
   try {
-    const res = await fetch("/api/messages", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-    const data = await res.json();
-    if (data.error) { addMessage(data.error, "bot"); return; }
-    for (const r of data.replies) {
-      if (r.text) addMessage(r.text, "bot");
-      addButtons(r.buttons || []);
-    }
+    data = await post(body);
   } catch (e) {
-    addMessage("Không kết nối được. Bạn vui lòng thử lại sau.", "bot");
+    try {  // once more with the same key: if the first arrived, it is not handled twice
+      await new Promise((done) => setTimeout(done, 2000));
+      data = await post(body);
+    } catch (e2) {
+      addMessage("Không kết nối được. Bạn vui lòng thử lại sau.", "bot");
+      return;
+    }
   }
+  if (data.error) { addMessage(data.error, "bot"); return; }
+  showReplies(data.replies || []);
+  if (data.pending) waitForReplies();
 }
 
 form.addEventListener("submit", (e) => {
