@@ -54,6 +54,8 @@ class Settings:
     trusted_proxies: str = "127.0.0.1"
     # Web chat: messages per client address (besides channel_rate per browser).
     web_address_rate: str = "60/minute"
+    # "tra cứu PA-…": look-ups per reference and per conversation.
+    lookup_rate: str = "5/hour"
     # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
     answer_max_chars: int = 1500
     # Zalo and Telegram (bot/channels/: inbox, telegram, zalo); unset token = not started.
@@ -170,6 +172,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         login_hashes=max(1, _int(env, "AMNESTY_LOGIN_HASHES", 2)),
         trusted_proxies=env.get("AMNESTY_TRUSTED_PROXIES") or "127.0.0.1",
         web_address_rate=env.get("AMNESTY_WEB_ADDRESS_RATE", "60/minute"),
+        lookup_rate=env.get("AMNESTY_LOOKUP_RATE", "5/hour"),
         answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 1500),
         channel_rate=env.get("AMNESTY_CHANNEL_RATE", "20/minute"),
         channel_rasa_timeout=_int(env, "AMNESTY_CHANNEL_RASA_TIMEOUT", 20),

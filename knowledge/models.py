@@ -177,6 +177,9 @@ class FeedbackItem(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )
+    # Hash of the secret code given with the reference ("tra cứu" needs both); None for
+    # items recorded before codes existed.
+    lookup_hash: Mapped[str | None] = mapped_column(String(64))
 
     events: Mapped[list[FeedbackEvent]] = relationship(
         back_populates="item",
