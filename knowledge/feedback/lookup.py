@@ -1,4 +1,4 @@
-""""tra cứu PA-…": the secret code given with a reference, and the throttle on look-ups.
+""" "tra cứu PA-…": the secret code given with a reference, and the throttle on look-ups.
 
 When an item is recorded the family gets its reference and a six-digit code; only the hash of
 the code is stored (salted with the item's delivery key). A look-up needs both, so a phone
