@@ -48,11 +48,9 @@ async def keep_retention(settings: Settings, every: float = RETENTION_EVERY) -> 
     while True:
         try:
             now = dt.datetime.now(dt.timezone.utc)
-            items, events = await asyncio.to_thread(retention_everywhere, settings, now)
-            if items or events:
-                logger.info(
-                    "Retention: %d items lost their contact, %d events purged", items, events
-                )
+            done = await asyncio.to_thread(retention_everywhere, settings, now, "gateway")
+            if done.total:
+                logger.info("Retention applied: %s", done)
         except Exception:
             logger.exception("Retention could not be applied; trying again later")
         await asyncio.sleep(every)

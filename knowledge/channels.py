@@ -23,6 +23,13 @@ from knowledge.models import (
 )
 
 CHANNELS = ("web", "telegram", "zalo", "console", "rest")
+# Keys in Redis (bot/shared_state.py): this deployment's prefix, and each sender's buttons.
+REDIS_PREFIX = "amnesty"
+
+
+def buttons_key(prefix: str, sender: str) -> str:
+    """The Redis hash of the buttons offered to ``sender`` (deleted when a family is forgotten)."""
+    return f"{prefix}:buttons:{sender}"
 
 
 def channel_of(sender_id: str) -> str:
@@ -150,6 +157,21 @@ def forget_sender(session: Session, sender: str) -> int:
     count = 0
     for model in (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply):
         result = session.execute(delete(model).where(model.sender == sender))
+        count += result.rowcount or 0
+    return count
+
+
+def delete_older_than(session: Session, before: dt.datetime) -> int:
+    """Retention: delete channel rows (deliveries seen, kept messages, undelivered and waiting
+    replies: sender ids and families' words) from before ``before``; returns how many."""
+    count = 0
+    for model, column in (
+        (ChannelDelivery, ChannelDelivery.received_at),
+        (KeptMessage, KeptMessage.created_at),
+        (UndeliveredReply, UndeliveredReply.created_at),
+        (WaitingReply, WaitingReply.created_at),
+    ):
+        result = session.execute(delete(model).where(column < before))
         count += result.rowcount or 0
     return count
 

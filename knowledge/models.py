@@ -286,6 +286,29 @@ class WaitingReply(Base):
     )
 
 
+# --- Personal data across hosts ------------------------------------------------------------
+
+
+class AppSecret(Base):
+    """A secret every host must share, kept in the database (the salt of family keys)."""
+
+    __tablename__ = "app_secret"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class ForgottenFamily(Base):
+    """A family deleted on request, by salted key only: every host's spool worker deletes the
+    drafts of that family it still holds (written before ``forgotten_at``) instead of storing
+    them. Kept for the retention period."""
+
+    __tablename__ = "forgotten_family"
+
+    family: Mapped[str] = mapped_column(String(32), primary_key=True)
+    forgotten_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 # --- Unanswered questions and ratings ----------------------------------------------------------
 
 

@@ -393,7 +393,7 @@ class ZaloChannel:
 
     async def forget(self, sender: str) -> None:
         """Delete what we hold about ``sender`` (Zalo forwarded a data-subject request)."""
-        await asyncio.to_thread(privacy.forget_everywhere, self.settings, sender)
+        await asyncio.to_thread(privacy.forget_everywhere, self.settings, sender, "zalo")
         await self.inbox.forget(sender)
         logger.info("Deleted the data of one Zalo user on their request")
 

@@ -23,6 +23,7 @@ from bot.channels.inbox import BUSY_KEPT, RATE_LIMITED, Inbox
 from bot.channels.rasa_client import RasaClient, Reply
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
+from knowledge.staff import recent_audit
 from settings import Settings
 from tests.fakes.gateway import channel_rows, gateway, gateway_settings
 from tests.fakes.server import ServerThread
@@ -199,6 +200,9 @@ def test_withdraw_deletes_the_family_data(
         assert conn.execute(text("SELECT sender_id FROM events")).scalars().all() == ["zalo:8"]
     tracker.dispose()
     assert len(fake_zalo.sent.items) == 1  # no message is sent to someone who withdrew
+    with sessions() as session:  # the deletion is audited, by the channel that asked for it
+        [entry] = [e for e in recent_audit(session) if e.action == "family_forgotten"]
+    assert entry.actor == "zalo" and "777" not in entry.target
 
 
 def test_parse_event_ignores_receipts_and_echoes() -> None:
