@@ -3,7 +3,7 @@ lifespan in bot/gateway.py) instead of loose, untyped attributes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -41,8 +41,6 @@ class Gateway:
     received: Received
     telegram: TelegramState | None = None
     zalo: ZaloChannel | None = None
-    # Background tasks the gateway owns (cancelled when it stops).
-    tasks: list[object] = field(default_factory=list)
 
 
 def running_gateway(request: Request) -> Gateway | None:
