@@ -35,6 +35,13 @@ BUTTON_TTL = 7 * 24 * 3600  # seconds a button offered stays pressable (the web 
 KEY_PREFIX = REDIS_PREFIX
 
 
+def order_key(prefix: str, sender: str) -> str:
+    """The Redis key of a sender's order lock. Not ``<prefix>:lock:<sender>``: that is the key
+    of Rasa's own lock store for the same conversation (bot/ops/stack.py gives it our prefix),
+    which would then read our lock as its JSON ticket and refuse the message."""
+    return f"{prefix}:order:{sender}"
+
+
 def lock_seconds(settings: Settings) -> int:
     """How long a sender's lock lives: longer than any Rasa reply with its retries."""
     return 3 * settings.channel_rasa_timeout * max(3, len(settings.rasa_urls)) + 30
@@ -232,7 +239,7 @@ class SharedState:
                 yield
             return
         shared = self.redis.lock(
-            f"{self.prefix}:lock:{sender}",
+            order_key(self.prefix, sender),
             timeout=self._lock_seconds,
             blocking_timeout=self._lock_seconds,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 MAX_BODY_BYTES = 256 * 1024  # far above any real chat message, Zalo event or Telegram update
@@ -29,11 +29,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise BadBody(413, "request body too large")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadBody(413, "request body too large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadBody(413, "request body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadBody(400, "the client went away") from None
     return b"".join(chunks)
 
 

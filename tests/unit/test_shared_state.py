@@ -139,6 +139,24 @@ async def overlap(a: SharedState, b: SharedState) -> list[str]:
     return seen
 
 
+def test_the_order_lock_leaves_rasas_lock_store_key_alone(settings: Settings, prefix: str) -> None:
+    """Rasa's Redis lock store keeps its ticket for a conversation at ``<prefix>:lock:<id>``
+    (bot/ops/stack.py gives it our prefix): our lock must live elsewhere, or Rasa reads it as
+    its own JSON and refuses the message (seen with the web chat in the cluster)."""
+    rasa_key = f"{prefix}:lock:web:abc"
+    client = redis.Redis.from_url(REDIS_URL)
+
+    async def hold() -> bool:
+        shared = SharedState.from_settings(settings, prefix)
+        async with shared.ordered("web:abc"):
+            taken = bool(client.exists(rasa_key))
+        await shared.aclose()
+        return taken
+
+    assert asyncio.run(hold()) is False
+    client.close()
+
+
 def test_sender_lock_orders_messages_across_replicas(settings: Settings, prefix: str) -> None:
     async def run() -> tuple[list[str], list[str]]:
         a = SharedState.from_settings(settings, prefix)
