@@ -98,4 +98,14 @@ form.addEventListener("submit", (e) => {
 input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
 });
-send({text: "xin chào"}, null);
+// Answers that came in while the page was closed (a message kept while the assistant was busy).
+async function checkWaiting() {
+  try {
+    const res = await fetch("/api/replies", {cache: "no-store"});
+    const data = await res.json();
+    if (data.replies) showReplies(data.replies);
+    if (data.pending) waitForReplies();
+  } catch (e) { /* nothing waiting, or offline: the greeting below still goes */ }
+}
+
+send({text: "xin chào"}, null).then(checkWaiting);
