@@ -42,7 +42,23 @@ class Settings:
     # today on Vietnam's clock. Set it only to pin a date (tests, checking an answer later).
     today: dt.date | None = None
     staff_session_minutes: int = 480
+    # Login attempts per (account, client address), and per client address (an office behind
+    # one NAT shares it), counted before the password is checked.
     login_rate: str = "5/minute"
+    login_address_rate: str = "20/minute"
+    # Login attempts on one account from anywhere beyond which each attempt on it waits
+    # login_account_delay seconds first (never a refusal: nobody can lock an account out).
+    login_account_rate: str = "30/hour"
+    login_account_delay: int = 5
+    # Password checks (argon2, 64 MiB each) running at once in this process; more: HTTP 429.
+    login_hashes: int = 2
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips syntax: addresses or networks, comma-separated; "*" for any).
+    trusted_proxies: str = "127.0.0.1"
+    # Web chat: messages per client address (besides channel_rate per browser).
+    web_address_rate: str = "60/minute"
+    # "tra cứu PA-…": look-ups per reference and per conversation.
+    lookup_rate: str = "5/hour"
     # Longest answer (and chat message) staff may save: Zalo sends at most 2,000 characters.
     answer_max_chars: int = 1500
     # Zalo and Telegram (bot/channels/: inbox, telegram, zalo); unset token = not started.
@@ -163,6 +179,13 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         today=_date(env, "AMNESTY_TODAY"),
         staff_session_minutes=_int(env, "AMNESTY_STAFF_SESSION_MINUTES", 480),
         login_rate=env.get("AMNESTY_LOGIN_RATE", "5/minute"),
+        login_address_rate=env.get("AMNESTY_LOGIN_ADDRESS_RATE", "20/minute"),
+        login_account_rate=env.get("AMNESTY_LOGIN_ACCOUNT_RATE", "30/hour"),
+        login_account_delay=_int(env, "AMNESTY_LOGIN_ACCOUNT_DELAY", 5),
+        login_hashes=max(1, _int(env, "AMNESTY_LOGIN_HASHES", 2)),
+        trusted_proxies=env.get("AMNESTY_TRUSTED_PROXIES") or "127.0.0.1",
+        web_address_rate=env.get("AMNESTY_WEB_ADDRESS_RATE", "60/minute"),
+        lookup_rate=env.get("AMNESTY_LOOKUP_RATE", "5/hour"),
         answer_max_chars=_int(env, "AMNESTY_ANSWER_MAX_CHARS", 1500),
         channel_rate=env.get("AMNESTY_CHANNEL_RATE", "20/minute"),
         channel_rasa_timeout=_int(env, "AMNESTY_CHANNEL_RASA_TIMEOUT", 20),

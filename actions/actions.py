@@ -108,7 +108,7 @@ def record(
     message = message if message is not None else tracker.latest_message or {}
     text = message.get("text_original") or message.get("text") or ""
     try:
-        family = family_key(family_salt(settings.var_dir), tracker.sender_id)
+        family = family_key(family_salt(settings), tracker.sender_id)
         with session_factory(settings.database_url).begin() as session:
             record_question(
                 session,
@@ -125,7 +125,7 @@ def record(
 def rate(tracker: Tracker, settings: Settings, rating: str, entry_key: str) -> None:
     """Store a family's rating of the entry; a failure is logged, never raised."""
     try:
-        family = family_key(family_salt(settings.var_dir), tracker.sender_id)
+        family = family_key(family_salt(settings), tracker.sender_id)
         with session_factory(settings.database_url).begin() as session:
             record_rating(
                 session,

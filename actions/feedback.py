@@ -30,12 +30,14 @@ from knowledge.feedback.items import (
     parse_reference,
     reference,
 )
+from knowledge.feedback.lookup import LookupThrottle, code_in, new_code, throttle, with_code
 from knowledge.feedback.spool import Spool, SpoolWorker, save, spool_directory
 from knowledge.kb.choose import Pick
 from knowledge.kb.compose import compose
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.reading import Question, read, urgent_kind
 from knowledge.masking import mask, mask_name
+from knowledge.staff import audit
 from settings import Settings, get_settings
 from vietnamese.text import fold
 
@@ -383,7 +385,8 @@ class ActionFeedbackSubmit(Action):
             dispatcher.utter_message(text="Đã hủy, tôi không lưu ý kiến này.")
             return clear
         settings = _settings()
-        draft = draft_from(tracker)
+        code = new_code()  # given with the reference: "tra cứu" needs both
+        draft = with_code(draft_from(tracker), code)
         try:
             saved = save(session_factory(settings.database_url), _spool(settings), draft)
         except (OSError, ValueError):
@@ -397,14 +400,16 @@ class ActionFeedbackSubmit(Action):
             dispatcher.utter_message(text=URGENT)
         if saved.reference:
             told = (
-                f"Đã ghi nhận ý kiến của gia đình. Mã tra cứu: {saved.reference}. Gia đình nhắn "
-                f'"tra cứu {saved.reference}" để xem tình trạng và câu trả lời.'
+                f"Đã ghi nhận ý kiến của gia đình. Mã tra cứu: {saved.reference}, mã bí mật: "
+                f'{code} (gia đình giữ riêng mã bí mật). Nhắn "tra cứu {saved.reference} {code}" '
+                "để xem tình trạng và câu trả lời."
             )
         else:
             told = (
                 "Hệ thống lưu trữ đang bận, nhưng ý kiến của gia đình đã được giữ lại an toàn và "
-                'sẽ tự động vào sổ của cán bộ. Ít phút nữa, gia đình nhắn "tra cứu ý kiến" '
-                "để nhận mã tra cứu."
+                f"sẽ tự động vào sổ của cán bộ. Mã bí mật của ý kiến này: {code} (gia đình giữ "
+                'riêng). Ít phút nữa, gia đình nhắn "tra cứu ý kiến" để nhận mã tra cứu, rồi '
+                "nhắn mã tra cứu kèm mã bí mật để xem tình trạng."
             )
         dispatcher.utter_message(text=told)
         try:
@@ -427,8 +432,8 @@ class ActionFeedbackStatus(Action):
         settings = _settings()
         text = raw_text(tracker)
         try:
-            with session_factory(settings.database_url)() as session:
-                reply = status_reply(session, tracker.sender_id, text)
+            with session_factory(settings.database_url).begin() as session:
+                reply = status_reply(session, tracker.sender_id, text, throttle(settings))
         except Exception:
             logger.exception("feedback look-up failed")
             reply = "Xin lỗi, hệ thống đang gặp sự cố nên chưa tra cứu được. Bạn thử lại sau nhé."
@@ -436,27 +441,44 @@ class ActionFeedbackStatus(Action):
         return []
 
 
-def status_reply(session: Any, sender_id: str, text: str) -> str:
-    """What a family sees when it asks for the status of its feedback."""
+NEEDS_CODE = (
+    "Để xem tình trạng và câu trả lời, gia đình nhắn mã tra cứu kèm mã bí mật 6 chữ số được "
+    'cho khi gửi ý kiến, ví dụ: "tra cứu PA-2026-000123 482913".'
+)
+
+
+def status_reply(session: Any, sender_id: str, text: str, limits: LookupThrottle) -> str:
+    """What a family sees when it asks for the status of its feedback (the caller commits:
+    every look-up is audited)."""
     wanted = parse_reference(text)
     if wanted is None:
         items = items_of_sender(session, sender_id)[:5]
         if not items:
             return (
                 "Tôi chưa thấy ý kiến nào gửi từ cuộc trò chuyện này. Nếu gia đình có mã tra "
-                "cứu (dạng PA-2026-000123), hãy nhắn mã đó kèm số điện thoại đã để lại."
+                "cứu (dạng PA-2026-000123), hãy nhắn mã đó kèm mã bí mật 6 chữ số."
             )
-        return "Ý kiến gia đình đã gửi:\n" + "\n".join(
-            f"- {reference(i)}: {STATUS_LABELS.get(i.status, i.status)}" for i in items
-        )
+        refs = "\n".join(f"- {reference(i)}" for i in items)
+        return f"Ý kiến gia đình đã gửi từ cuộc trò chuyện này:\n{refs}\n{NEEDS_CODE}"
     match = re.search(r"(?i)\bPA[\s-]*\d{4}[\s-]*\d{1,6}\b", text)
-    item = look_up(
-        session, match.group(0) if match else text, sender_id=sender_id, phone=valid_phone(text)
-    )
+    asked = match.group(0) if match else text
+    channel = channel_of(sender_id)
+    if not limits.allow(f"PA:{wanted}", sender_id):
+        audit(session, None, "feedback_lookup", asked[:40], {"channel": channel, "refused": True})
+        return (
+            "Gia đình đã tra cứu nhiều lần trong thời gian ngắn. Vì an toàn, xin vui lòng thử "
+            "lại sau khoảng một giờ."
+        )
+    code = code_in(text)
+    item = look_up(session, asked, code=code, sender_id=sender_id)
+    detail = {"channel": channel, "found": item is not None, "code_given": code is not None}
+    audit(session, None, "feedback_lookup", asked[:40], detail)
+    if item is None and code is None:
+        return NEEDS_CODE
     if item is None:
         return (
-            "Không tìm thấy ý kiến nào với mã này trong cuộc trò chuyện này. Nếu gia đình gửi "
-            "từ nơi khác, hãy nhắn mã kèm số điện thoại đã để lại khi gửi."
+            "Không tìm thấy ý kiến nào với mã tra cứu và mã bí mật này. Gia đình kiểm tra lại "
+            "hai mã đã được cho khi gửi ý kiến."
         )
     lines = [f"Ý kiến {reference(item)}: {STATUS_LABELS.get(item.status, item.status)}."]
     if item.answer:

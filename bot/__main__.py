@@ -9,6 +9,7 @@ import webbrowser
 from bot.ops.stack import Stack, channel_lines
 from bot.ops.training import ensure_model
 from knowledge.__main__ import load
+from knowledge.local.files import private_umask
 from settings import get_settings
 
 
@@ -44,6 +45,7 @@ def run(open_browser: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    private_umask()  # databases, logs, spool, backups: readable by our user only
     parser = argparse.ArgumentParser(prog="python -m bot")
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="load, train if needed, start all, console chat")

@@ -24,6 +24,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
+from knowledge.channels import REDIS_PREFIX, buttons_key
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,14 @@ logger = logging.getLogger(__name__)
 MAX_SENDERS = 10_000  # senders whose offered buttons are remembered in memory
 MAX_BUTTONS = 60  # buttons remembered per sender
 BUTTON_TTL = 7 * 24 * 3600  # seconds a button offered stays pressable (the web cookie's age)
-KEY_PREFIX = "amnesty"
+KEY_PREFIX = REDIS_PREFIX
+
+
+def order_key(prefix: str, sender: str) -> str:
+    """The Redis key of a sender's order lock. Not ``<prefix>:lock:<sender>``: that is the key
+    of Rasa's own lock store for the same conversation (bot/ops/stack.py gives it our prefix),
+    which would then read our lock as its JSON ticket and refuse the message."""
+    return f"{prefix}:order:{sender}"
 
 
 def lock_seconds(settings: Settings) -> int:
@@ -109,7 +117,7 @@ class RedisButtons:
         self._prefix = prefix
 
     def _key(self, sender: str) -> str:
-        return f"{self._prefix}:buttons:{sender}"
+        return buttons_key(self._prefix, sender)
 
     async def offer(self, sender: str, buttons: list[dict[str, str]]) -> list[int]:
         if not buttons:
@@ -231,7 +239,7 @@ class SharedState:
                 yield
             return
         shared = self.redis.lock(
-            f"{self.prefix}:lock:{sender}",
+            order_key(self.prefix, sender),
             timeout=self._lock_seconds,
             blocking_timeout=self._lock_seconds,
         )

@@ -14,6 +14,7 @@ from knowledge.kb.loader import ContentError, read_entries, read_laws, read_roun
 from knowledge.kb.queue import TRAINING_FILE
 from knowledge.kb.rechecks import flag_law_changes
 from knowledge.kb.training_export import export_command
+from knowledge.local.files import private_umask
 from knowledge.migrations import migrate_command
 from settings import get_settings
 
@@ -37,6 +38,7 @@ def load(database_url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    private_umask()  # databases, logs, spool, backups: readable by our user only
     parser = argparse.ArgumentParser(prog="python -m knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load", help="create the tables and load knowledge/kb/content/*.yml")

@@ -16,10 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
+from knowledge.db import quiet_engine
+from knowledge.local.files import private_file
 from settings import Settings
 
 PG_MAGIC = b"PGDMP"
@@ -49,7 +51,6 @@ def backup(url: str, file: Path, *, force: bool = False) -> str:
     if file.exists() and not force:
         raise BackupError(f"{file} already exists: choose another file, or add --force")
     parsed = _parse(url)
-    file.parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_backup(_sqlite_path(parsed), file)
     return _pg_backup(_pg_target(parsed), file)
@@ -114,6 +115,7 @@ def _sqlite_backup(source: Path, file: Path) -> str:
         raise BackupError(f"the database file {source} does not exist: check the URL")
     partial = file.with_name(file.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # a backup holds everything: only our user may read it
     src = sqlite3.connect(source, timeout=15)
     try:
         dst = sqlite3.connect(partial)
@@ -139,7 +141,7 @@ def _sqlite_restore(file: Path, target: Path, *, force: bool) -> str:
     src = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
     try:
         tables = _check_sqlite(src, file)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_file(target)
         dst = sqlite3.connect(target, timeout=15)
         try:
             src.backup(dst)
@@ -222,7 +224,7 @@ def _our_tables(target: PgTarget) -> list[str]:
         database=target.database,
         query={"sslmode": target.env["PGSSLMODE"]} if "PGSSLMODE" in target.env else {},
     )
-    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    engine = quiet_engine(url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as connection:
             return inspect(connection).get_table_names(schema=target.schema)
@@ -246,6 +248,8 @@ def _pg_backup(target: PgTarget, file: Path) -> str:
     pg_dump = _tool("pg_dump")
     tables = _our_tables(target)
     partial = file.with_name(file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    private_file(partial)  # pg_dump truncates it and keeps its mode
     argv = [pg_dump, "--format=custom", f"--file={partial}"]
     if target.schema:
         argv.append(f"--schema={target.schema}")

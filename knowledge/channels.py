@@ -8,14 +8,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from knowledge.models import ChannelDelivery, ChannelToken, KeptMessage, UndeliveredReply
+from knowledge.models import (
+    ChannelDelivery,
+    ChannelToken,
+    KeptMessage,
+    UndeliveredReply,
+    WaitingReply,
+)
 
 CHANNELS = ("web", "telegram", "zalo", "console", "rest")
+# Keys in Redis (bot/shared_state.py): this deployment's prefix, and each sender's buttons.
+REDIS_PREFIX = "amnesty"
+
+
+def buttons_key(prefix: str, sender: str) -> str:
+    """The Redis hash of the buttons offered to ``sender`` (deleted when a family is forgotten)."""
+    return f"{prefix}:buttons:{sender}"
 
 
 def channel_of(sender_id: str) -> str:
@@ -121,11 +135,43 @@ def undelivered(session: Session, *, sender: str | None = None) -> list[Undelive
     return list(session.scalars(query))
 
 
+def keep_replies(session: Session, *, sender: str, replies: list[dict[str, Any]]) -> None:
+    """Keep replies for a channel that cannot push (the web chat page fetches them)."""
+    session.add(WaitingReply(sender=sender, replies=replies))
+
+
+def take_replies(session: Session, *, sender: str) -> list[dict[str, Any]]:
+    """The replies waiting for ``sender``, oldest first, removed as they are taken."""
+    rows = list(
+        session.scalars(
+            select(WaitingReply).where(WaitingReply.sender == sender).order_by(WaitingReply.id)
+        )
+    )
+    if rows:
+        session.execute(delete(WaitingReply).where(WaitingReply.id.in_([r.id for r in rows])))
+    return [reply for row in rows for reply in row.replies]
+
+
 def forget_sender(session: Session, sender: str) -> int:
     """Delete every channel-state row of ``sender``; returns the number of rows."""
     count = 0
-    for model in (ChannelDelivery, KeptMessage, UndeliveredReply):
+    for model in (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply):
         result = session.execute(delete(model).where(model.sender == sender))
+        count += result.rowcount or 0
+    return count
+
+
+def delete_older_than(session: Session, before: dt.datetime) -> int:
+    """Retention: delete channel rows (deliveries seen, kept messages, undelivered and waiting
+    replies: sender ids and families' words) from before ``before``; returns how many."""
+    count = 0
+    for model, column in (
+        (ChannelDelivery, ChannelDelivery.received_at),
+        (KeptMessage, KeptMessage.created_at),
+        (UndeliveredReply, UndeliveredReply.created_at),
+        (WaitingReply, WaitingReply.created_at),
+    ):
+        result = session.execute(delete(model).where(column < before))
         count += result.rowcount or 0
     return count
 

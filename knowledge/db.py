@@ -1,22 +1,56 @@
-"""Engines and sessions for any SQLAlchemy URL (SQLite file by default, PostgreSQL...)."""
+"""Engines and sessions for any SQLAlchemy URL (SQLite file by default, PostgreSQL...).
+
+Every engine is made with ``hide_parameters=True``: a database error then names the statement
+but not the values bound to it, which are families' words, phone numbers and sender ids, so
+logging an error never logs personal data. A SQLite database file is private (0600, its
+folder 0700; SQLite gives its WAL files the database's mode).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.local.files import private_file
+
+# Errors meaning "the database cannot be written now" (down, locked, unreachable, every
+# pooled connection busy).
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+# Any database error: what must be kept (spooled, queued) rather than lost.
+DATABASE_ERRORS = (*UNAVAILABLE, DBAPIError)
+
+
+def quiet_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """``create_engine`` whose errors never carry the bound values (personal data)."""
+    return create_engine(url, hide_parameters=True, **kwargs)
+
+
+def private_sqlite(url: str | URL) -> None:
+    """Create the file of a SQLite URL private (0600), or make an existing one so."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    database = Path(parsed.database or "")
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        sibling = database.with_name(database.name + suffix)
+        if sibling.exists():
+            private_file(sibling)
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite, creates the folder and turns on WAL."""
+    """An engine for ``url``; for SQLite, creates the (private) file and turns on WAL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        private_sqlite(parsed)
+        engine = quiet_engine(url, connect_args={"timeout": 15})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -28,12 +62,15 @@ def make_engine(url: str) -> Engine:
         return engine
     # A host that does not answer must fail fast, so feedback is spooled, not left waiting.
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return quiet_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def create_schema(engine: Engine) -> None:
     """Bring the database to the newest migration (knowledge/migrations), whatever it holds:
-    nothing, tables made by create_all before migrations, or an older revision."""
+    nothing, tables made by create_all before migrations, or an older revision.
+
+    Only at process start, in setup and in command-line entry points: never while serving.
+    """
     from knowledge.migrations import upgrade  # Alembic is only imported by what migrates
 
     upgrade(engine)

@@ -147,6 +147,22 @@ class StaffUser(Base):
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class StaffSession(Base):
+    """A signed-in staff session, held on the server so that logging out, a password change or
+    deactivation ends it, and so that it ends after a while without a request."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of the random token the browser's signed cookie carries (never the token itself).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 class AuditEntry(Base):
     """One thing a staff member (or someone trying to log in) did; never changed afterwards."""
 
@@ -216,6 +232,9 @@ class FeedbackItem(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )
+    # Hash of the secret code given with the reference ("tra cứu" needs both); None for
+    # items recorded before codes existed.
+    lookup_hash: Mapped[str | None] = mapped_column(String(64))
 
     events: Mapped[list[FeedbackEvent]] = relationship(
         back_populates="item",
@@ -305,6 +324,44 @@ class UndeliveredReply(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class WaitingReply(Base):
+    """Replies to a web chat message that was kept while Rasa was down: the page fetches them
+    (channels that can push get theirs sent instead)."""
+
+    __tablename__ = "channel_waiting_reply"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    # [{"text": ..., "buttons": [{"title": ..., "payload": ...}]}]
+    replies: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+# --- Personal data across hosts ------------------------------------------------------------
+
+
+class AppSecret(Base):
+    """A secret every host must share, kept in the database (the salt of family keys)."""
+
+    __tablename__ = "app_secret"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class ForgottenFamily(Base):
+    """A family deleted on request, by salted key only: every host's spool worker deletes the
+    drafts of that family it still holds (written before ``forgotten_at``) instead of storing
+    them. Kept for the retention period."""
+
+    __tablename__ = "forgotten_family"
+
+    family: Mapped[str] = mapped_column(String(32), primary_key=True)
+    forgotten_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 # --- Unanswered questions and ratings ----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 from functools import cache
@@ -10,10 +11,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from knowledge.models import AuditEntry, StaffUser
+from knowledge.clock import as_utc, utc_now
+from knowledge.models import AuditEntry, StaffSession, StaffUser
 
 ROLES = ("editor", "reviewer", "admin")
 ROLE_LABELS = {
@@ -92,8 +94,10 @@ def create_user(session: Session, username: str, password: str, role: str) -> St
 
 
 def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """A new password; every open session of the account ends."""
     check_password(password)
     user.password_hash = _hasher().hash(password)
+    close_sessions_of(session, user)
 
 
 def set_role(session: Session, user: StaffUser, role: str) -> None:
@@ -102,6 +106,8 @@ def set_role(session: Session, user: StaffUser, role: str) -> None:
 
 def set_active(session: Session, user: StaffUser, active: bool) -> None:
     user.active = active
+    if not active:
+        close_sessions_of(session, user)
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
@@ -122,6 +128,55 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
         user.password_hash = _hasher().hash(password)
     user.last_login = dt.datetime.now(dt.timezone.utc)
     return user
+
+
+# --- Sessions held on the server ------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: StaffUser) -> str:
+    """Start a session for ``user``; returns the random token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id))
+    session.flush()
+    return token
+
+
+def session_user_id(
+    session: Session,
+    token: str,
+    *,
+    idle: dt.timedelta,
+    lifetime: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> int | None:
+    """The account of a live session, its last request moved to ``now``; None when the token
+    is unknown, or the session has been idle longer than ``idle`` or lived ``lifetime``
+    (then it is deleted). ``last_seen`` is written at most once a minute."""
+    now = now or utc_now()
+    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    if now - as_utc(row.last_seen) > idle or now - as_utc(row.created_at) > lifetime:
+        session.delete(row)
+        return None
+    if now - as_utc(row.last_seen) > dt.timedelta(minutes=1):
+        row.last_seen = now
+    return row.user_id
+
+
+def close_session(session: Session, token: str) -> None:
+    """End one session (logout)."""
+    session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+
+
+def close_sessions_of(session: Session, user: StaffUser) -> int:
+    """End every session of ``user``; returns how many there were."""
+    result = session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return result.rowcount or 0
 
 
 def audit(

@@ -1,12 +1,11 @@
-"""Chat with the assistant in the terminal, through the same REST path as every channel."""
+"""Chat with the assistant in the terminal, through the same Rasa client as every channel."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
-import httpx
-
-from bot.channels.rasa_client import RasaUnavailable, Reply, as_typed_text, parse_replies
+from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply, as_typed_text
 
 BUSY = "Xin lỗi, hệ thống đang bận hoặc gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 
@@ -23,34 +22,37 @@ def show(replies: list[Reply]) -> list[str]:
     return payloads
 
 
-def send(client: httpx.Client, sender: str, text: str) -> list[Reply]:
+async def _send(rasa_url: str, sender: str, text: str) -> list[Reply]:
+    rasa = RasaClient(rasa_url, timeout=60, attempts=1)
     try:
-        response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise RasaUnavailable(str(exc)) from exc
-    return parse_replies(response.json())
+        return await rasa.send(sender, text)
+    finally:
+        await rasa.aclose()
+
+
+def send(rasa_url: str, sender: str, text: str) -> list[Reply]:
+    """One message through :class:`RasaClient` (the terminal itself stays synchronous)."""
+    return asyncio.run(_send(rasa_url, sender, text))
 
 
 def chat(rasa_url: str) -> None:
     """Read lines until Ctrl-D (or Ctrl-C, which the caller handles)."""
     sender = f"console:{uuid.uuid4().hex[:12]}"
     print("Gõ câu hỏi rồi nhấn Enter. Gõ số để chọn nút. Ctrl-C hoặc Ctrl-D để thoát.")
-    with httpx.Client(base_url=rasa_url, timeout=60) as client:
-        text = "xin chào"
-        while True:
+    text = "xin chào"
+    while True:
+        try:
+            payloads = show(send(rasa_url, sender, text))
+        except RasaUnavailable:
+            payloads = []
+            print(f"\n🤖 {BUSY}")
+        line = ""
+        while not line:
             try:
-                payloads = show(send(client, sender, text))
-            except RasaUnavailable:
-                payloads = []
-                print(f"\n🤖 {BUSY}")
-            line = ""
-            while not line:
-                try:
-                    line = input("\n👤 ").strip()
-                except EOFError:
-                    return
-            if line.isdigit() and 1 <= int(line) <= len(payloads):
-                text = payloads[int(line) - 1]  # a button the assistant offered
-            else:
-                text = as_typed_text(line)
+                line = input("\n👤 ").strip()
+            except EOFError:
+                return
+        if line.isdigit() and 1 <= int(line) <= len(payloads):
+            text = payloads[int(line) - 1]  # a button the assistant offered
+        else:
+            text = as_typed_text(line)

@@ -1,8 +1,11 @@
-"""The one way a Zalo or Telegram message reaches Rasa, whatever the channel.
+"""The one way a family's message reaches Rasa, whatever the channel (web chat, Telegram, Zalo).
 
 Each channel turns its update into an :class:`Incoming` and renders the replies. Here: retries
 recognised (durably, by delivery key), the per-sender rate limit, which button payloads may
-become intents, and the "busy, your message was kept" path with its background resender.
+become intents, and the "busy, your message was kept" path with its background resender, which
+hands the late answers to the channel's deliverer (the web chat keeps them for the page to
+fetch). :meth:`Inbox.handle` says what became of a message (:class:`Handled`), and a deliverer
+what became of replies (:class:`Delivery`), so callers never count rows to find out.
 
 Across gateway replicas: deliveries seen and kept messages are in the database (a kept message
 is claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL while it is resent), rate limits,
@@ -12,18 +15,20 @@ buttons and the per-sender order in :mod:`bot.shared_state` (Redis when configur
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from limits import parse
+from limits import RateLimitItemPerSecond, parse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply, as_typed_text
 from bot.shared_state import MAX_BUTTONS, SharedState
 from knowledge import channels as state
 from knowledge.channels import channel_of
+from knowledge.local.received import Received, received_directory
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,9 +42,48 @@ BUSY_KEPT = (
     "sẽ trả lời ngay khi hệ thống hoạt động trở lại."
 )
 GREET = "/greet"
-__all__ = ["BUSY_KEPT", "MAX_BUTTONS", "RATE_LIMITED", "Inbox", "Incoming"]
+__all__ = [
+    "BUSY_KEPT",
+    "MAX_BUTTONS",
+    "RATE_LIMITED",
+    "Delivery",
+    "Handled",
+    "Inbox",
+    "Incoming",
+    "Outcome",
+]
 
-Deliver = Callable[[str, list[Reply]], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What became of replies sent to a family: delivered, or refused for good (and why: the
+    channel's words, also recorded for staff in ``channel_undelivered``)."""
+
+    delivered: bool
+    refusal: str | None = None
+
+
+DELIVERED = Delivery(True)
+Deliver = Callable[[str, list[Reply]], Awaitable[Delivery]]
+# Handles again a channel event kept on disk: True when done, False when it must wait longer.
+Replay = Callable[[dict[str, Any]], Awaitable[bool]]
+
+
+class Outcome(enum.Enum):
+    """What :meth:`Inbox.handle` did with a message."""
+
+    ANSWERED = "answered"  # Rasa answered: the replies are its answer
+    KEPT = "kept"  # Rasa could not answer: kept, answered through the deliverer later
+    LIMITED = "limited"  # over the sender's rate: not read
+    REPEATED = "repeated"  # a channel's retry of a delivery already accepted: nothing to do
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The outcome of one message and the replies to show now (maybe none)."""
+
+    outcome: Outcome
+    replies: list[Reply]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +93,15 @@ class Incoming:
     ``sender`` is set by the gateway (``telegram:<id>``, ``zalo:<id>``), ``text`` is what the
     family typed (kept whole), ``delivery_key`` identifies the delivery so a retry is known,
     and ``payload`` is an intent the gateway itself chose (``/greet``, a button it offered).
+    ``typed_may_be_button``: on Zalo a pressed button arrives as its payload typed, so typed
+    text equal to an offered payload is that button; the web chat sends presses apart.
     """
 
     sender: str
     text: str
     delivery_key: str
     payload: str | None = None
+    typed_may_be_button: bool = True
 
 
 class Inbox:
@@ -66,13 +113,18 @@ class Inbox:
         rasa: RasaClient,
         sessions: sessionmaker[Session],
         shared: SharedState | None = None,
+        received: Received | None = None,
     ) -> None:
         self.settings = settings
         self.rasa = rasa
         self.sessions = sessions
         self.shared = shared or SharedState.from_settings(settings)
+        self.received = received or Received(received_directory(settings))
         self.deliverers: dict[str, Deliver] = {}
+        self.replayers: dict[str, Replay] = {}
         self._rate = parse(settings.channel_rate)
+        # One "too fast" notice per window: every extra reply would spend the send quota.
+        self._notice = RateLimitItemPerSecond(1, self._rate.get_expiry())
 
     # --- Buttons: only what the assistant offered a sender becomes an intent ----------------
 
@@ -88,7 +140,11 @@ class Inbox:
         if message.payload is not None:
             return message.payload
         typed = message.text.strip()
-        if typed.startswith("/") and typed in await self.shared.payloads(message.sender):
+        if (
+            message.typed_may_be_button
+            and typed.startswith("/")
+            and typed in await self.shared.payloads(message.sender)
+        ):
             return typed
         return as_typed_text(message.text)
 
@@ -101,36 +157,52 @@ class Inbox:
         logger.info("Ignored a repeated delivery %s", key)
         return False
 
-    async def record_undelivered(self, sender: str, text: str, error: str) -> None:
+    async def record_undelivered(self, sender: str, text: str, error: str) -> Delivery:
+        """Keep, for staff, replies a channel refused for good; returns that refusal."""
         await self._db(state.record_undelivered, sender=sender, text=text, error=error)
+        return Delivery(False, error)
+
+    async def keep_replies(self, sender: str, replies: list[dict[str, Any]]) -> None:
+        """Keep replies for a channel that cannot push them (the web chat)."""
+        await self._db(state.keep_replies, sender=sender, replies=replies)
+
+    async def waiting_replies(self, sender: str) -> list[dict[str, Any]]:
+        """The replies kept for ``sender``, taken (so each is shown once)."""
+        return await self._db(state.take_replies, sender=sender)
+
+    async def kept_count(self, sender: str) -> int:
+        """How many of ``sender``'s messages still wait for Rasa."""
+        return await self._db(state.count_kept, sender=sender)
 
     async def forget(self, sender: str) -> None:
         """Drop the buttons offered to ``sender`` (in Redis too when it is used)."""
         await self.shared.forget(sender)
 
-    async def handle(self, message: Incoming) -> list[Reply] | None:
-        """The replies to ``message``; None when it is a retry of one already accepted."""
+    async def handle(self, message: Incoming) -> Handled:
+        """Send ``message`` to Rasa (or keep it); the outcome and the replies to show now."""
         if not await self.first_delivery(message.delivery_key, message.sender):
-            return None
+            return Handled(Outcome.REPEATED, [])
         if not await self.shared.hit(self._rate, message.sender):
             logger.info("Rate limit reached for one %s sender", channel_of(message.sender))
-            return [Reply(RATE_LIMITED)]
+            notice = await self.shared.hit(self._notice, "notice", message.sender)
+            return Handled(Outcome.LIMITED, [Reply(RATE_LIMITED)] if notice else [])
         text = await self.to_rasa(message)
         async with self.shared.ordered(message.sender):
             if not await self._resend_for(message.sender):
                 return await self._keep(message.sender, text, message.delivery_key)
             try:
-                return await self._send(message.sender, text, message.delivery_key)
+                replies = await self._send(message.sender, text, message.delivery_key)
             except RasaUnavailable as exc:
                 logger.warning("Rasa could not answer (%s); the message is kept", exc)
                 return await self._keep(message.sender, text, message.delivery_key)
+        return Handled(Outcome.ANSWERED, replies)
 
     async def _send(self, sender: str, text: str, delivery_key: str) -> list[Reply]:
         return await self.rasa.send(sender, text, {"delivery_key": delivery_key})
 
-    async def _keep(self, sender: str, text: str, delivery_key: str) -> list[Reply]:
+    async def _keep(self, sender: str, text: str, delivery_key: str) -> Handled:
         await self._db(state.keep_message, sender=sender, message=text, delivery_key=delivery_key)
-        return [Reply(BUSY_KEPT)]
+        return Handled(Outcome.KEPT, [Reply(BUSY_KEPT)])
 
     # --- Kept messages ------------------------------------------------------------------------
 
@@ -188,11 +260,29 @@ class Inbox:
         finally:
             await asyncio.to_thread(session.close)
 
+    async def replay_received(self) -> int:
+        """Hand the channel events kept on disk back to their channel, oldest first; stops at
+        the first that must wait (the database is still down). Returns how many were done."""
+        done = 0
+        for held in await asyncio.to_thread(self.received.held):
+            replay = self.replayers.get(held.channel)
+            if replay is None:
+                continue  # that channel is not running in this process
+            if not await replay(held.event):
+                break
+            await asyncio.to_thread(self.received.done, held.key)
+            done += 1
+        if done:
+            logger.info("Handled %d channel event(s) kept while the database was down", done)
+        return done
+
     async def run_resender(self) -> None:
-        """Forever: every ``resend_interval`` seconds, try the kept messages again."""
+        """Forever: every ``resend_interval`` seconds, handle the events kept on disk and try
+        the kept messages again."""
         while True:
             await asyncio.sleep(self.settings.resend_interval)
             try:
+                await self.replay_received()
                 await self.resend_kept()
             except Exception:
                 logger.exception("Resending kept messages failed; trying again later")

@@ -4,6 +4,10 @@ Long polling by default (no public URL needed); webhook mode when a webhook URL 
 webhook route living in the gateway app. Polling runs inside the gateway process, started
 and stopped by its lifespan: one process then holds the inbox (rate limits, buttons offered,
 kept messages) for every channel, and Ctrl-C on the launcher stops it with the web chat.
+
+Nothing is lost while the database is down: a webhook update is written to the host's
+``received`` folder (knowledge/local/received.py) before Telegram gets its 200, a polled one
+when handling it meets a database error, and either is handled again once the database is up.
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
+from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -33,9 +36,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.inbox import GREET, Inbox, Incoming
+from bot.app_state import Gateway, TelegramState, running_gateway
+from bot.channels.body import BadBody, read_object
+from bot.channels.inbox import DELIVERED, GREET, Delivery, Inbox, Incoming
 from bot.channels.rasa_client import Reply
 from bot.channels.splitting import split_text
+from knowledge.db import DATABASE_ERRORS
+from knowledge.local.files import secret_file
+from knowledge.local.received import Received
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -65,15 +73,11 @@ def mode(settings: Settings) -> str:
 
 
 def webhook_secret(settings: Settings) -> str:
-    """The webhook's secret token: configured, or generated once into the var dir."""
+    """The webhook's secret token: configured, or made once into the var dir (0600). Never
+    empty: the file appears whole, and an empty one is refused (knowledge/local/files.py)."""
     if settings.telegram_webhook_secret:
         return settings.telegram_webhook_secret
-    path = settings.var_dir / "telegram_webhook_secret"
-    if not path.exists():
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
+    return secret_file(settings.var_dir / "telegram_webhook_secret")
 
 
 def quiet_http_logs() -> None:
@@ -95,6 +99,16 @@ def _sender(update: Update) -> str:
 
 def _inbox(context: ContextTypes.DEFAULT_TYPE) -> Inbox:
     return context.bot_data["inbox"]
+
+
+def delivery_key(bot_id: int, update: Update) -> str:
+    """Update ids count per bot, so the bot's id makes the key unique to this delivery."""
+    return f"{CHANNEL}:{bot_id}:{update.update_id}"
+
+
+def sender_of(update: Update) -> str:
+    user = update.effective_user
+    return f"{CHANNEL}:{user.id}" if user is not None else f"{CHANNEL}:unknown"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,7 +149,18 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error without the update (it holds what the family wrote)."""
+    """Keep the update when the database is down; log other errors without the update (it
+    holds what the family wrote, and the engines hide the values bound to SQL)."""
+    if isinstance(context.error, DATABASE_ERRORS) and isinstance(update, Update):
+        logger.warning(
+            "Database unavailable (%s); the Telegram update is kept for later",
+            context.error.__class__.__name__,
+        )
+        context.bot_data["waiting"].add(update.update_id)
+        received: Received = context.bot_data["received"]
+        key = delivery_key(context.bot.id, update)
+        await asyncio.to_thread(received.put, CHANNEL, key, sender_of(update), update.to_dict())
+        return
     logger.error("Handling a Telegram update failed", exc_info=context.error)
 
 
@@ -144,13 +169,12 @@ async def answer(
 ) -> None:
     """Send one message through the inbox and deliver the replies."""
     sender = _sender(update)
-    # Update ids count per bot, so the bot's id makes the key unique to this delivery.
-    key = f"{CHANNEL}:{context.bot.id}:{update.update_id}"
-    message = Incoming(sender, typed, key, payload)
+    message = Incoming(sender, typed, delivery_key(context.bot.id, update), payload)
     async with typing(context.bot, int(sender.partition(":")[2])):
-        replies = await _inbox(context).handle(message)
-    if replies:
-        await deliver(context.bot, _inbox(context), context.bot_data["max_chars"], sender, replies)
+        handled = await _inbox(context).handle(message)
+    if handled.replies:
+        max_chars = context.bot_data["max_chars"]
+        await deliver(context.bot, _inbox(context), max_chars, sender, handled.replies)
 
 
 @asynccontextmanager
@@ -190,8 +214,9 @@ async def keyboard(
 
 async def deliver(
     bot: Bot, inbox: Inbox, max_chars: int, sender: str, replies: list[Reply]
-) -> None:
-    """Send ``replies`` to ``sender``, split under the limit, buttons under the last piece."""
+) -> Delivery:
+    """Send ``replies`` to ``sender``, split under the limit, buttons under the last piece; a
+    user who blocked the bot is a refusal, recorded for staff."""
     chat_id = int(sender.partition(":")[2])
     try:
         for reply in replies:
@@ -204,13 +229,14 @@ async def deliver(
     except Forbidden as exc:
         logger.info("A Telegram user blocked the bot; the reply was not delivered")
         text = "\n\n".join(reply.text for reply in replies)
-        await inbox.record_undelivered(sender, text, f"Forbidden: {exc.message}")
+        return await inbox.record_undelivered(sender, text, f"Forbidden: {exc.message}")
+    return DELIVERED
 
 
 # --- Wiring ---------------------------------------------------------------------------------
 
 
-def build_application(settings: Settings, inbox: Inbox) -> Application:
+def build_application(settings: Settings, inbox: Inbox, received: Received) -> Application:
     """The bot: handlers registered, pointed at ``AMNESTY_TELEGRAM_BASE_URL``."""
     quiet_http_logs()
     builder = (
@@ -222,7 +248,9 @@ def build_application(settings: Settings, inbox: Inbox) -> Application:
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     application = builder.build()
-    application.bot_data.update(inbox=inbox, max_chars=settings.telegram_max_chars)
+    application.bot_data.update(
+        inbox=inbox, received=received, max_chars=settings.telegram_max_chars, waiting=set()
+    )
     only_new = PRIVATE & filters.UpdateType.MESSAGE
     application.add_handlers(
         [
@@ -237,14 +265,33 @@ def build_application(settings: Settings, inbox: Inbox) -> Application:
     return application
 
 
+async def process(application: Application, update: Update) -> bool:
+    """Handle one update; True when done (its copy on disk goes), False when it waits for
+    the database (its copy stays, for :func:`replay`)."""
+    waiting: set[int] = application.bot_data["waiting"]
+    await application.process_update(update)
+    if update.update_id in waiting:
+        waiting.discard(update.update_id)
+        return False
+    received: Received = application.bot_data["received"]
+    await asyncio.to_thread(received.done, delivery_key(application.bot.id, update))
+    return True
+
+
+async def replay(application: Application, event: dict[str, Any]) -> bool:
+    """Handle again an update kept on disk (the inbox's resender calls this)."""
+    update = Update.de_json(event, application.bot)
+    return await process(application, update)
+
+
 @asynccontextmanager
-async def running(app: Starlette, settings: Settings, inbox: Inbox) -> AsyncIterator[None]:
-    """Run the bot inside the gateway ``app`` while the context is open (if configured)."""
-    app.state.telegram = None
+async def running(gateway: Gateway) -> AsyncIterator[None]:
+    """Run the bot inside the gateway while the context is open (if configured)."""
+    settings, inbox = gateway.settings, gateway.inbox
     if not_configured(settings):
         yield
         return
-    application = build_application(settings, inbox)
+    application = build_application(settings, inbox, gateway.received)
     try:
         await application.initialize()
     except InvalidToken:
@@ -252,12 +299,11 @@ async def running(app: Starlette, settings: Settings, inbox: Inbox) -> AsyncIter
         raise RuntimeError(
             "Telegram rejected AMNESTY_TELEGRAM_TOKEN: copy the token again from BotFather"
         ) from None
+    secret = None
     if settings.telegram_webhook_url:
-        app.state.telegram_secret = webhook_secret(settings)
+        secret = webhook_secret(settings)
         await application.bot.set_webhook(
-            settings.telegram_webhook_url,
-            allowed_updates=UPDATES,
-            secret_token=app.state.telegram_secret,
+            settings.telegram_webhook_url, allowed_updates=UPDATES, secret_token=secret
         )
     else:
         assert application.updater is not None
@@ -266,11 +312,19 @@ async def running(app: Starlette, settings: Settings, inbox: Inbox) -> AsyncIter
     inbox.deliverers[CHANNEL] = partial(
         deliver, application.bot, inbox, settings.telegram_max_chars
     )
-    app.state.telegram = application
+    inbox.replayers[CHANNEL] = partial(replay, application)
+    gateway.telegram = TelegramState(application, secret)
+    tasks: set[asyncio.Task[bool]] = set()
+    application.bot_data["tasks"] = tasks
     try:
         yield
     finally:
         inbox.deliverers.pop(CHANNEL, None)
+        inbox.replayers.pop(CHANNEL, None)
+        gateway.telegram = None
+        for task in list(tasks):
+            task.cancel()  # its update stays on disk and is handled after the restart
+        await asyncio.gather(*tasks, return_exceptions=True)
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         await application.stop()
@@ -278,19 +332,29 @@ async def running(app: Starlette, settings: Settings, inbox: Inbox) -> AsyncIter
 
 
 async def webhook(request: Request) -> Response:
-    """Telegram's webhook: only requests carrying our secret token are accepted."""
-    application: Application | None = getattr(request.app.state, "telegram", None)
-    if application is None or application.updater is not None:
+    """Telegram's webhook: only requests carrying our secret token are accepted; the update
+    is on disk before the 200, then handled in the background."""
+    gateway = running_gateway(request)
+    state = gateway.telegram if gateway is not None else None
+    if gateway is None or state is None or state.webhook_secret is None:
         return JSONResponse({"error": "the Telegram webhook is not enabled here"}, 404)
-    given = request.headers.get(SECRET_HEADER, "").encode()
-    if not hmac.compare_digest(given, request.app.state.telegram_secret.encode()):
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+    if not hmac.compare_digest(given, state.webhook_secret.encode()):
         logger.warning("Rejected a Telegram webhook request without the secret token")
         return JSONResponse({"error": "forbidden"}, 403)
+    application = state.application
     try:
-        update = Update.de_json(await request.json(), application.bot)
-    except (ValueError, KeyError, TypeError):
+        update = Update.de_json(await read_object(request), application.bot)
+    except BadBody as exc:
+        return exc.response()
+    except Exception:  # PTB raises many kinds on a body that is not a Telegram update
         return JSONResponse({"error": "not a Telegram update"}, 400)
-    await application.update_queue.put(update)
+    key = delivery_key(application.bot.id, update)
+    await asyncio.to_thread(gateway.received.put, CHANNEL, key, sender_of(update), update.to_dict())
+    task = asyncio.create_task(process(application, update))
+    tasks: set[asyncio.Task[bool]] = application.bot_data["tasks"]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
     return Response(status_code=200)
 
 

@@ -1,7 +1,10 @@
 """Zalo Official Account: the webhook (signature checked first), OA API v3 sends, token refresh.
 
 Zalo gives a webhook 2 s to answer, then retries for 12 hours and finally disables it, so the
-route checks the signature, answers 200 at once and does the Rasa round trip in a task.
+route checks the signature, writes the event to the host's ``received`` folder (fsynced, so it
+survives a crash or a database outage: knowledge/local/received.py), answers 200 and does the
+Rasa round trip in a task. The file goes once the event is handled; while the database is
+down it stays, and the inbox's resender hands it back here when the database is up.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bot.channels.inbox import GREET, Inbox, Incoming
+from bot.app_state import Gateway, running_gateway
+from bot.channels.body import BadBody, parse_json, read_body
+from bot.channels.inbox import DELIVERED, GREET, Delivery, Inbox, Incoming
 from bot.channels.rasa_client import Reply
 from bot.channels.splitting import split_text
 from knowledge import channels as state
+from knowledge.db import DATABASE_ERRORS
 from knowledge.feedback import privacy
+from knowledge.local.received import Received
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -90,8 +96,8 @@ def verify_signature(
     try:
         timestamp = str(json.loads(body)["timestamp"])
         sent = int(timestamp) / 1000
-    except (ValueError, KeyError, TypeError):
-        return False
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError):
+        return False  # not JSON, no timestamp, or one no clock could show
     if abs((time.time() if now is None else now) - sent) > settings.zalo_event_max_age:
         return False
     digest = hashlib.sha256(
@@ -100,7 +106,8 @@ def verify_signature(
         + timestamp.encode()
         + (settings.zalo_secret_key or "").encode()
     ).hexdigest()
-    return hmac.compare_digest(digest, header[len("mac=") :].strip().lower())
+    given = header[len("mac=") :].strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(digest.encode(), given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +118,37 @@ class ZaloEvent:
     text: str = ""
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _identifier(value: Any) -> str | None:
+    """An id as Zalo sends them (digits, as text or a number); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if text and len(text) <= 100 else None
+
+
 def parse_event(event: Any) -> ZaloEvent | None:
-    """What a verified event asks of us; None for events that need nothing (echoes...)."""
+    """What a verified event asks of us; None for events that need nothing (echoes...) and
+    for anything not shaped like a Zalo event."""
     if not isinstance(event, dict):
         return None
-    name = str(event.get("event_name") or "")
-    if not name or name.startswith(IGNORED_PREFIXES):
+    name = event.get("event_name")
+    if not isinstance(name, str) or not name or name.startswith(IGNORED_PREFIXES):
         return None
-    user = (event.get("sender") or event.get("follower") or {}).get("id") or event.get("user_id")
-    if not user:
+    user = _identifier(
+        _object(event.get("sender")).get("id")
+        or _object(event.get("follower")).get("id")
+        or event.get("user_id")
+    )
+    if user is None:
         return None
     sender = f"{CHANNEL}:{user}"
-    message = event.get("message") or {}
-    msg_id = message.get("msg_id")
-    stamp = event.get("timestamp", "")
+    message = _object(event.get("message"))
+    msg_id = _identifier(message.get("msg_id"))
+    stamp = _identifier(event.get("timestamp")) or ""
     if name == "user_send_text" and msg_id and isinstance(message.get("text"), str):
         return ZaloEvent("text", sender, f"{CHANNEL}:{msg_id}", message["text"])
     if name == "follow":
@@ -132,7 +156,7 @@ def parse_event(event: Any) -> ZaloEvent | None:
     if name == "user_withdraw":
         return ZaloEvent("withdraw", sender, f"{CHANNEL}:withdraw:{user}:{stamp}")
     if name.startswith("user_send_"):
-        return ZaloEvent("unsupported", sender, f"{CHANNEL}:{msg_id or name + ':' + str(stamp)}")
+        return ZaloEvent("unsupported", sender, f"{CHANNEL}:{msg_id or name + ':' + stamp}")
     return None
 
 
@@ -283,45 +307,76 @@ class ZaloClient:
 class ZaloChannel:
     """Turns verified Zalo events into inbox messages and sends the replies back."""
 
-    def __init__(self, settings: Settings, inbox: Inbox, client: ZaloClient) -> None:
+    def __init__(
+        self, settings: Settings, inbox: Inbox, client: ZaloClient, received: Received
+    ) -> None:
         self.settings = settings
         self.inbox = inbox
         self.client = client
+        self.received = received
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def webhook(self, request: Request) -> Response:
-        """Check the signature on the raw body, answer at once, process in the background."""
-        body = await request.body()
+        """Check the signature on the raw body, keep the event on disk, answer, then process."""
+        try:
+            body = await read_body(request)
+        except BadBody as exc:
+            return exc.response()
         if not verify_signature(body, request.headers.get("X-ZEvent-Signature"), self.settings):
             logger.warning("Rejected a Zalo webhook request with a bad or stale signature")
             return JSONResponse({"error": "invalid signature"}, 401)
-        task = asyncio.create_task(self.process(json.loads(body)))
+        try:
+            event = parse_json(body)
+        except BadBody as exc:
+            return exc.response()
+        parsed = parse_event(event)
+        if parsed is None:
+            return JSONResponse({"ok": True})  # nothing for us (an echo, a receipt...)
+        await asyncio.to_thread(self.received.put, CHANNEL, parsed.key, parsed.sender, event)
+        task = asyncio.create_task(self.handle_kept(parsed.key, event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return JSONResponse({"ok": True})
 
-    async def process(self, event: Any) -> None:
-        """Handle one verified event (runs after Zalo got its 200)."""
+    async def handle_kept(self, key: str, event: Any) -> None:
+        """Process an event kept on disk; its file goes once it has been handled."""
+        if await self.process(event):
+            await asyncio.to_thread(self.received.done, key)
+
+    async def replay(self, event: dict[str, Any]) -> bool:
+        """Process again an event kept on disk (the inbox's resender calls this)."""
+        return await self.process(event)
+
+    async def process(self, event: Any) -> bool:
+        """Handle one verified event (after Zalo got its 200); False when the database is down
+        and the event must wait, True otherwise (handled, or failed for good: logged)."""
         try:
             parsed = parse_event(event)
             if parsed is None:
-                return
+                return True
             if parsed.kind in {"text", "follow"}:
                 payload = GREET if parsed.kind == "follow" else None
-                replies = await self.inbox.handle(
+                handled = await self.inbox.handle(
                     Incoming(parsed.sender, parsed.text, parsed.key, payload)
                 )
-                if replies:
-                    await self.deliver(parsed.sender, replies)
+                if handled.replies:
+                    await self.deliver(parsed.sender, handled.replies)
             elif await self.inbox.first_delivery(parsed.key, parsed.sender):
                 if parsed.kind == "withdraw":
                     await self.forget(parsed.sender)
                 else:
                     await self.deliver(parsed.sender, [Reply(UNSUPPORTED)])
+        except DATABASE_ERRORS as exc:
+            logger.warning(
+                "Database unavailable (%s); the Zalo event is kept for later",
+                exc.__class__.__name__,
+            )
+            return False
         except Exception:
             logger.exception("Processing a Zalo event failed")
+        return True
 
-    async def deliver(self, sender: str, replies: list[Reply]) -> None:
+    async def deliver(self, sender: str, replies: list[Reply]) -> Delivery:
         """Send ``replies``; a refusal is recorded for staff instead of retried forever."""
         user_id = sender.partition(":")[2]
         messages = [m for r in replies for m in to_messages(r, self.settings.zalo_max_chars)]
@@ -333,19 +388,18 @@ class ZaloChannel:
             except (ZaloError, httpx.HTTPError) as exc:
                 logger.warning("A Zalo reply was not delivered: %s", exc)
                 text = "\n\n".join(m["text"] for m in messages[sent:])
-                await self.inbox.record_undelivered(sender, text, str(exc))
-                return
+                return await self.inbox.record_undelivered(sender, text, str(exc))
+        return DELIVERED
 
     async def forget(self, sender: str) -> None:
         """Delete what we hold about ``sender`` (Zalo forwarded a data-subject request)."""
-
-        await asyncio.to_thread(privacy.forget_everywhere, self.settings, sender)
+        await asyncio.to_thread(privacy.forget_everywhere, self.settings, sender, "zalo")
         await self.inbox.forget(sender)
         logger.info("Deleted the data of one Zalo user on their request")
 
     async def aclose(self) -> None:
         for task in list(self._tasks):
-            task.cancel()
+            task.cancel()  # its event stays on disk and is handled after the restart
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.aclose()
 
@@ -359,30 +413,32 @@ def seed_token(settings: Settings, sessions: sessionmaker[Session]) -> None:
 
 
 @asynccontextmanager
-async def running(
-    app: Starlette, settings: Settings, inbox: Inbox, backoff: float = 1.0
-) -> AsyncIterator[None]:
-    """Serve Zalo from the gateway ``app`` while the context is open (if configured)."""
-    app.state.zalo = None
+async def running(gateway: Gateway, backoff: float = 1.0) -> AsyncIterator[None]:
+    """Serve Zalo from the gateway while the context is open (if configured)."""
+    settings, inbox = gateway.settings, gateway.inbox
     if not_configured(settings):
         yield
         return
     await asyncio.to_thread(seed_token, settings, inbox.sessions)
-    channel = ZaloChannel(settings, inbox, ZaloClient(settings, inbox.sessions, backoff))
+    client = ZaloClient(settings, inbox.sessions, backoff)
+    channel = ZaloChannel(settings, inbox, client, gateway.received)
     inbox.deliverers[CHANNEL] = channel.deliver
-    app.state.zalo = channel
+    inbox.replayers[CHANNEL] = channel.replay
+    gateway.zalo = channel
     try:
         yield
     finally:
         inbox.deliverers.pop(CHANNEL, None)
+        inbox.replayers.pop(CHANNEL, None)
+        gateway.zalo = None
         await channel.aclose()
 
 
 async def webhook(request: Request) -> Response:
-    channel: ZaloChannel | None = getattr(request.app.state, "zalo", None)
-    if channel is None:
+    gateway = running_gateway(request)
+    if gateway is None or gateway.zalo is None:
         return JSONResponse({"error": "Zalo is not configured on this server"}, 404)
-    return await channel.webhook(request)
+    return await gateway.zalo.webhook(request)
 
 
 def routes() -> list[Route]:

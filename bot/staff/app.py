@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import getpass
 import sys
 from typing import NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,6 +25,7 @@ from bot.staff.auth import (
     form_value,
     render,
     safe_next,
+    session_token,
     staff_app,
     staff_middleware,
     staff_route,
@@ -30,15 +34,18 @@ from bot.staff.auth import (
 from bot.staff.calendar_pages import calendar_routes
 from bot.staff.faq_pages import faq_routes
 from bot.staff.feedback_pages import feedback_routes
+from bot.staff.login import Verdict
 from bot.staff.queue_pages import queue_routes
 from bot.staff.training_pages import training_routes
+from knowledge.clock import utc_now
 from knowledge.db import create_schema, engine_for, session_factory
-from knowledge.models import StaffUser
+from knowledge.models import AuditEntry, StaffUser
 from knowledge.staff import (
     ROLES,
     AccountError,
     audit,
     authenticate,
+    close_session,
     count_admins,
     create_user,
     get_user,
@@ -56,6 +63,9 @@ BLOCKED = (
     "này) tạm bị khóa; hãy đợi vài phút rồi thử lại, hoặc nhờ quản trị viên kiểm tra."
 )
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khóa."
+BUSY = "Hệ thống đang kiểm tra nhiều lần đăng nhập cùng lúc. Bạn vui lòng đợi vài giây rồi thử lại."
+# Failed or refused logins this recent name the addresses an unlock clears for an account.
+UNLOCK_LOOKBACK = dt.timedelta(days=1)
 
 
 class Section(NamedTuple):
@@ -113,30 +123,49 @@ async def login_page(request: Request, visit: Visit) -> Response:
 
 
 async def login(request: Request, visit: Visit) -> Response:
+    """Check a login, counting the attempt before any password is hashed (bot/staff/login.py)."""
     form = await request.form()
     username = normalize_username(form_value(form, "username"))[:100]
     password = form_value(form, "password")
     target = safe_next(form_value(form, "next"))
     address = client_address(request)
-    limiter = visit.app.limiter
+    guard = visit.app.guard
     context = {"next": target, "username": username}
-    if limiter.blocked(username, address):
-        visit.audit("login_blocked", username, {"address": address})
-        visit.db.commit()
-        return render(request, visit, "login.html", context | {"error": BLOCKED}, 429)
-    user = await run_in_threadpool(authenticate, visit.db, username, password)
+    verdict = await guard.admit(username, address)
+    if verdict is Verdict.BLOCKED:
+        return _refused(request, visit, "login_blocked", context, BLOCKED)
+    if verdict is Verdict.SLOWED:
+        await asyncio.sleep(guard.delay)
+    with guard.hashing() as admitted:
+        if not admitted:
+            return _refused(request, visit, "login_busy", context, BUSY)
+        user = await run_in_threadpool(authenticate, visit.db, username, password)
     if user is None:
-        limiter.failed(username, address)
-        visit.audit("login_failed", username, {"address": address})
+        detail = {"address": address, "slowed": verdict is Verdict.SLOWED}
+        visit.audit("login_failed", username, detail)
         visit.db.commit()
         return render(request, visit, "login.html", context | {"error": WRONG}, 400)
+    await guard.signed_in(username, address)
     audit(visit.db, user.username, "login", user.username, {"address": address})
+    start_session(request, visit.db, user)
     visit.db.commit()
-    start_session(request, user)
     return RedirectResponse(target, status_code=303)
 
 
+def _refused(
+    request: Request, visit: Visit, action: str, context: dict[str, str], message: str
+) -> Response:
+    """A login refused before its password was checked (429), audited."""
+    visit.audit(action, context["username"], {"address": client_address(request)})
+    visit.db.commit()
+    return render(request, visit, "login.html", context | {"error": message}, 429)
+
+
 async def logout(request: Request, visit: Visit) -> Response:
+    """End the session on the server too: a copy of the cookie no longer signs anyone in."""
+    token = session_token(request)
+    if token is not None:
+        close_session(visit.db, token)
     visit.audit("logout", visit.username or "")
     visit.db.commit()
     request.session.clear()
@@ -210,6 +239,37 @@ async def change_user(request: Request, visit: Visit) -> Response:
     return RedirectResponse(f"{PREFIX}/users?done={change}", status_code=303)
 
 
+def recent_addresses(db: Session, username: str) -> list[str]:
+    """Addresses that recently failed or were refused on ``username`` (from the audit log)."""
+    rows = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.target == username,
+            AuditEntry.action.in_(("login_failed", "login_blocked", "login_busy")),
+            AuditEntry.at >= utc_now() - UNLOCK_LOOKBACK,
+        )
+    )
+    return sorted({str(e.detail.get("address")) for e in rows if e.detail.get("address")})
+
+
+async def unlock_login(request: Request, visit: Visit) -> Response:
+    """Clear the failed-login counts of an account (from the addresses that recently failed on
+    it), or of one client address."""
+    form = await request.form()
+    username = normalize_username(form_value(form, "username"))[:100]
+    address = form_value(form, "address").strip()[:64]
+    if username:
+        addresses = recent_addresses(visit.db, username)
+        await visit.app.guard.unlock(username, addresses)
+        visit.audit("login_unlocked", username, {"addresses": addresses})
+    elif address:
+        await visit.app.guard.unlock(None, [address])
+        visit.audit("login_unlocked", "", {"addresses": [address]})
+    else:
+        return _users_page(request, visit, "Hãy chọn tài khoản hoặc nhập địa chỉ cần mở khóa.", 400)
+    visit.db.commit()
+    return RedirectResponse(f"{PREFIX}/users?done=unlocked", status_code=303)
+
+
 async def audit_log(request: Request, visit: Visit) -> Response:
     actor = request.query_params.get("actor") or None
     entries = recent_audit(visit.db, 300, actor)
@@ -225,6 +285,7 @@ def staff_routes(app: StaffApp) -> list[BaseRoute]:
         staff_route(app, "/", home),
         staff_route(app, "/users", users, roles=["admin"]),
         staff_route(app, "/users", add_user, roles=["admin"], methods=["POST"]),
+        staff_route(app, "/unlock", unlock_login, roles=["admin"], methods=["POST"]),
         staff_route(app, "/users/{username}", change_user, roles=["admin"], methods=["POST"]),
         staff_route(app, "/audit", audit_log, roles=["admin"]),
     ]

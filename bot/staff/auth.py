@@ -1,16 +1,20 @@
-"""Sign-in for the staff web app: sessions, roles, CSRF and the failed-login rate limit.
+"""Sign-in for the staff web app: sessions, roles and CSRF.
 
 Every staff page is built with :func:`staff_route`, which is the one place that loads the
 signed-in account, enforces its role and checks the CSRF token of every POST form.
+
+A session lives on the server (``staff_session``): the signed cookie carries only its random
+token and the CSRF token. Logging out, a password change or deactivation deletes it, so a
+copied cookie stops working; it ends after ``staff_session_minutes`` without a request, and
+after :data:`SESSION_HOURS` in any case. The cookie gets ``Secure`` when the request came over
+HTTPS (bot/web_security.py); failed logins are counted in :mod:`bot.staff.login`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -18,9 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
@@ -31,10 +32,12 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.shared_state import KEY_PREFIX, login_storage
+from bot.staff.login import LoginGuard
+from bot.web_security import app_secret
 from knowledge.clock import vn_date_time
-from knowledge.db import create_schema, engine_for, session_factory
+from knowledge.db import session_factory
 from knowledge.models import StaffUser
-from knowledge.staff import ROLE_LABELS, audit
+from knowledge.staff import ROLE_LABELS, audit, open_session, session_user_id
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,13 @@ ANY_ROLE = ("editor", "reviewer", "admin")
 INBOX = ("reviewer", "admin")  # the feedback inbox and its exports
 ADMINS = ("admin",)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SESSION_HOURS = 12  # a staff session ends after this long, however active
+SESSION_FIELD = "sid"
+# Staff pages have no script; their templates carry inline styles.
+STAFF_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 FORBIDDEN = (
     "Tài khoản của bạn không có quyền mở trang này. Nếu cần, hãy nhờ quản trị viên cấp "
@@ -69,84 +79,42 @@ BAD_FORM = (
 
 
 def session_secret(settings: Settings) -> str:
-    """The key that signs session cookies: configured, or made once into var_dir (0600)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.var_dir / "staff_secret_key"
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
-
-
-class LoginLimiter:
-    """Counts failed logins per username and per client address (moving window).
-
-    In memory, or in Redis (``storage``) so that every gateway replica sees the same counts;
-    when Redis fails, this process counts alone until it is back (logged).
-    """
-
-    def __init__(self, rate: str, storage: Storage | None = None) -> None:
-        try:
-            self.item: RateLimitItem = parse(rate)
-        except ValueError:
-            raise SystemExit(
-                f"AMNESTY_LOGIN_RATE must look like '5/minute' or '20/hour', not {rate!r}"
-            ) from None
-        self.local = MovingWindowRateLimiter(MemoryStorage())
-        self.limiter = MovingWindowRateLimiter(storage) if storage is not None else self.local
-
-    def blocked(self, username: str, address: str) -> bool:
-        try:
-            return self._blocked(self.limiter, username, address)
-        except Exception:
-            logger.exception("Shared login limiter unavailable; counting in this process")
-            return self._blocked(self.local, username, address)
-
-    def _blocked(self, limiter: MovingWindowRateLimiter, username: str, address: str) -> bool:
-        return not (
-            limiter.test(self.item, "user", username) and limiter.test(self.item, "addr", address)
-        )
-
-    def failed(self, username: str, address: str) -> None:
-        self.local.hit(self.item, "user", username)
-        self.local.hit(self.item, "addr", address)
-        if self.limiter is not self.local:
-            try:
-                self.limiter.hit(self.item, "user", username)
-                self.limiter.hit(self.item, "addr", address)
-            except Exception:
-                logger.exception("Shared login limiter unavailable; counted in this process")
+    """The key that signs the session cookie (the gateway's one secret, bot/web_security.py)."""
+    return app_secret(settings)
 
 
 @dataclass
 class StaffApp:
-    """What every staff page needs: settings, database sessions and the login limiter."""
+    """What every staff page needs: settings, database sessions and the login guard."""
 
     settings: Settings
     sessions: sessionmaker[Session]
-    limiter: LoginLimiter
+    guard: LoginGuard
+
+    @property
+    def idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.settings.staff_session_minutes)
 
 
 def staff_app(settings: Settings, shared_prefix: str = KEY_PREFIX) -> StaffApp:
-    """Create the tables if needed and the shared state of the staff pages."""
-    create_schema(engine_for(settings.database_url))
-    limiter = LoginLimiter(settings.login_rate, login_storage(settings, shared_prefix))
-    return StaffApp(settings, session_factory(settings.database_url), limiter)
+    """The shared state of the staff pages (the schema is migrated at process start)."""
+    guard = LoginGuard(settings, login_storage(settings, shared_prefix))
+    return StaffApp(settings, session_factory(settings.database_url), guard)
+
+
+def cookie_seconds(settings: Settings) -> int:
+    """How long the browser keeps the cookie; the server decides when the session ends."""
+    return max(SESSION_HOURS * 3600, settings.staff_session_minutes * 60)
 
 
 def staff_middleware(settings: Settings) -> list[Middleware]:
-    """The signed session cookie of the staff pages (httponly, SameSite=Lax, idle expiry)."""
+    """The signed session cookie of the staff pages (httponly, SameSite=Lax)."""
     return [
         Middleware(
             SessionMiddleware,
             secret_key=session_secret(settings),
             session_cookie=COOKIE,
-            max_age=settings.staff_session_minutes * 60,
+            max_age=cookie_seconds(settings),
             path=PREFIX,
             same_site="lax",
         )
@@ -179,12 +147,9 @@ def form_value(form: FormData, name: str) -> str:
 
 
 def client_address(request: Request) -> str:
+    """The client's address: uvicorn's proxy-header handling has put the real one here when
+    the request came through a trusted proxy (``AMNESTY_TRUSTED_PROXIES``)."""
     return request.client.host if request.client else "unknown"
-
-
-def password_mark(user: StaffUser) -> str:
-    """Changes when the password does, so other sessions of the account end with it."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def csrf_token(request: Request) -> str:
@@ -195,18 +160,28 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_session(request: Request, user: StaffUser) -> None:
-    """A fresh session (new CSRF token) for an account that has just signed in."""
+def start_session(request: Request, db: Session, user: StaffUser) -> None:
+    """A fresh session (new token, new CSRF token) for an account that has just signed in."""
+    token = open_session(db, user)
     request.session.clear()
-    request.session.update(
-        {"uid": user.id, "pw": password_mark(user), CSRF_FIELD: secrets.token_urlsafe(32)}
-    )
+    request.session.update({SESSION_FIELD: token, CSRF_FIELD: secrets.token_urlsafe(32)})
 
 
-def signed_in_user(request: Request, db: Session) -> StaffUser | None:
-    uid = request.session.get("uid")
-    user = db.get(StaffUser, uid) if isinstance(uid, int) else None
-    if user is None or not user.active or request.session.get("pw") != password_mark(user):
+def session_token(request: Request) -> str | None:
+    token = request.session.get(SESSION_FIELD)
+    return token if isinstance(token, str) and token else None
+
+
+def signed_in_user(request: Request, app: StaffApp, db: Session) -> StaffUser | None:
+    """The account of the request's live session (its last request noted), or None."""
+    token = session_token(request)
+    if token is None:
+        return None
+    with app.sessions.begin() as own:
+        lifetime = dt.timedelta(hours=SESSION_HOURS)
+        uid = session_user_id(own, token, idle=app.idle, lifetime=lifetime)
+    user = db.get(StaffUser, uid) if uid is not None else None
+    if user is None or not user.active:
         return None
     return user
 
@@ -231,11 +206,7 @@ def render(
     }
     response = TEMPLATES.TemplateResponse(request, template, base | context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    )
+    response.headers["Content-Security-Policy"] = STAFF_CSP
     return response
 
 
@@ -270,7 +241,7 @@ def staff_route(
 
     async def endpoint(request: Request) -> Response:
         with app.sessions() as db:
-            visit = Visit(app, db, signed_in_user(request, db))
+            visit = Visit(app, db, signed_in_user(request, app, db))
             if allowed:
                 if visit.user is None:
                     return RedirectResponse(

@@ -7,7 +7,6 @@ data. Every opening, change and export goes to the audit log.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
+from bot.app_state import running_gateway
 from bot.channels.rasa_client import Reply
 from bot.staff.auth import (
     ADMINS,
@@ -57,6 +57,7 @@ from knowledge.feedback.items import (
 )
 from knowledge.feedback.privacy import forget_everywhere
 from knowledge.feedback.spool import Spool, spool_directory
+from knowledge.local.received import Received, received_directory
 from knowledge.models import FeedbackItem
 
 MAX_NOTE_CHARS = 5000
@@ -129,7 +130,8 @@ def delivery(request: Request, visit: Visit, item: FeedbackItem) -> Delivery:
     lookup = f'Câu trả lời đã lưu được gia đình xem khi nhắn "tra cứu {ref}".'
     if item.channel in NO_PUSH:
         return Delivery(False, f"{NO_PUSH[item.channel]} {lookup}")
-    deliverers = getattr(getattr(request.app.state, "inbox", None), "deliverers", {})
+    gateway = running_gateway(request)
+    deliverers = gateway.inbox.deliverers if gateway is not None else {}
     label = CHANNEL_LABELS.get(item.channel, item.channel)
     if item.channel not in deliverers:
         return Delivery(
@@ -312,13 +314,13 @@ async def send_answer(request: Request, visit: Visit) -> Response:
     how = delivery(request, visit, item)
     if not how.can_send:
         return _refused(request, visit, item, how.message)
-    deliver = request.app.state.inbox.deliverers[item.channel]
-    sender = item.sender_id
-    before = len(channel_state.undelivered(visit.db, sender=sender))
+    gateway = running_gateway(request)
+    assert gateway is not None  # delivery() said the channel runs here
+    deliver = gateway.inbox.deliverers[item.channel]
     visit.db.commit()  # no transaction stays open while the channel is called
     label = CHANNEL_LABELS.get(item.channel, item.channel)
     try:
-        await deliver(sender, [Reply(answer_message(item))])
+        sent = await deliver(item.sender_id, [Reply(answer_message(item))])
     except Exception as exc:
         visit.audit("feedback_send_failed", reference(item), {"error": exc.__class__.__name__})
         visit.db.commit()
@@ -329,7 +331,7 @@ async def send_answer(request: Request, visit: Visit) -> Response:
             f"Chưa gửi được qua {label} ({exc.__class__.__name__}). Câu trả lời vẫn được lưu; "
             "hãy thử gửi lại sau ít phút.",
         )
-    if len(channel_state.undelivered(visit.db, sender=sender)) > before:
+    if not sent.delivered:
         visit.audit("feedback_send_refused", reference(item), {"channel": item.channel})
         visit.db.commit()
         return _refused(
@@ -350,64 +352,59 @@ async def send_answer(request: Request, visit: Visit) -> Response:
 # --- Deleting a family's data -------------------------------------------------------------------
 
 
-def _sender_mark(sender: str) -> str:
-    """What the audit log keeps of a forgotten sender: a hash, not the id itself."""
-    return "sender-sha256:" + hashlib.sha256(sender.encode()).hexdigest()[:16]
-
-
 def _footprint(db: Session, visit: Visit, sender: str) -> dict[str, Any]:
     found = db.scalars(select(FeedbackItem).where(FeedbackItem.sender_id == sender))
     items = [to_row(item) for item in found]
-    spooled = [
-        d for d in Spool(spool_directory(visit.app.settings)).pending() if d.sender_id == sender
-    ]
+    settings = visit.app.settings
+    spooled = [d for d in Spool(spool_directory(settings)).pending() if d.sender_id == sender]
+    received = [h for h in Received(received_directory(settings)).held() if h.sender == sender]
     return {
         "items": items,
-        "spooled": len(spooled),
+        "spooled": len(spooled) + len(received),
         "channel_rows": len(channel_state.undelivered(db, sender=sender))
         + channel_state.count_kept(db, sender=sender),
     }
 
 
-async def forget_page(request: Request, visit: Visit) -> Response:
-    sender = (request.query_params.get("sender") or "").strip()[:255]
-    context: dict[str, Any] = {"sender": sender}
+def _forget_page(
+    request: Request, visit: Visit, sender: str, extra: dict[str, Any], status: int = 200
+) -> Response:
+    context: dict[str, Any] = {"sender": sender} | extra
     if sender:
         context |= _footprint(visit.db, visit, sender)
-        visit.audit("family_data_viewed", _sender_mark(sender))
-    response = render(request, visit, "feedback_forget.html", context)
+        visit.audit("family_data_viewed", "")
+    response = render(request, visit, "feedback_forget.html", context, status)
     visit.db.commit()
     return response
+
+
+async def forget_page(request: Request, visit: Visit) -> Response:
+    """The deletion form; from an item page, for that item's sender (the sender id never
+    travels in a URL, which proxies and browsers keep)."""
+    item_id = request.query_params.get("item", "")
+    item = visit.db.get(FeedbackItem, int(item_id)) if item_id.isdigit() else None
+    return _forget_page(request, visit, item.sender_id if item is not None else "", {})
 
 
 async def forget(request: Request, visit: Visit) -> Response:
     form = await request.form()
     sender = form_value(form, "sender").strip()[:255]
     if not sender:
-        return render(
-            request,
-            visit,
-            "feedback_forget.html",
-            {"sender": "", "error": "Hãy nhập mã người gửi (ví dụ zalo:123456)."},
-            400,
-        )
+        error = "Hãy nhập mã người gửi (ví dụ zalo:123456)."
+        return render(request, visit, "feedback_forget.html", {"sender": "", "error": error}, 400)
+    if form_value(form, "step") == "show":
+        return _forget_page(request, visit, sender, {})
     if form_value(form, "confirm") != "yes":
-        context = {"sender": sender} | _footprint(visit.db, visit, sender)
-        context["error"] = "Chưa xóa gì: hãy đánh dấu ô xác nhận rồi bấm xóa."
-        return render(request, visit, "feedback_forget.html", context, 400)
+        error = "Chưa xóa gì: hãy đánh dấu ô xác nhận rồi bấm xóa."
+        return _forget_page(request, visit, sender, {"error": error}, 400)
     visit.db.commit()  # nothing of ours stays open while another session deletes
-    done = await run_in_threadpool(forget_everywhere, visit.app.settings, sender)
-    visit.audit(
-        "family_forgotten",
-        _sender_mark(sender),
-        {
-            "items": done.items,
-            "spooled": done.spooled,
-            "tracker_events": done.tracker_events,
-            "channel_rows": done.channel_rows,
-        },
+    # Deleted and audited (with the admin's name) in one transaction.
+    done = await run_in_threadpool(
+        forget_everywhere, visit.app.settings, sender, visit.username or "admin"
     )
-    visit.db.commit()
+    gateway = running_gateway(request)
+    if gateway is not None:
+        await gateway.inbox.forget(sender)  # the buttons this process remembers
     return render(request, visit, "feedback_forget.html", {"sender": "", "forgotten": done})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -79,6 +80,8 @@ class FeedbackDraft:
     contact_phone: str | None = None
     urgent: bool = False
     excerpt: tuple[dict[str, Any], ...] = ()
+    # Hash of the short secret code the family was given with the reference (lookup.py).
+    lookup_hash: str | None = None
 
     def to_json(self) -> str:
         """The draft as JSON text (for the spool), ASCII only so any string survives a file."""
@@ -99,7 +102,7 @@ class FeedbackDraft:
         for name in ("kind", "content", "channel", "sender_id"):
             if not isinstance(data.get(name), str):
                 raise ValueError(f"a feedback draft needs {name} as text")
-        for name in ("delivery_key", "facility", "contact_name", "contact_phone"):
+        for name in ("delivery_key", "facility", "contact_name", "contact_phone", "lookup_hash"):
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise ValueError(f"{name} must be text or null")
         if not isinstance(data.get("urgent", False), bool):
@@ -193,6 +196,7 @@ def record(session: Session, draft: FeedbackDraft) -> FeedbackItem:
         contact_name=_fitted(draft.contact_name, _MAX_NAME),
         contact_phone=_fitted(draft.contact_phone, _MAX_PHONE),
         urgent=bool(draft.urgent),
+        lookup_hash=draft.lookup_hash,
         status="new",
         excerpt=_storable_json(list(draft.excerpt)),
     )
@@ -276,17 +280,21 @@ def normalize_phone(text: str | None) -> str | None:
     return f"+{number.country_code}{national}"
 
 
+def lookup_hash(delivery_key: str | None, code: str) -> str:
+    """What is stored of a look-up code: a hash, salted with the item's delivery key."""
+    return hashlib.sha256(f"{storable_key(delivery_key) or ''}\n{code}".encode()).hexdigest()
+
+
 def look_up(
     session: Session,
     reference: str,
     *,
+    code: str | None = None,
     sender_id: str | None = None,
-    phone: str | None = None,
 ) -> FeedbackItem | None:
-    """The item of ``reference`` if it is the asker's: same conversation, or same phone.
-
-    Anything else gives None, so a guessed number reveals nothing.
-    """
+    """The item of ``reference`` if the asker gave its secret code (told to the family when it
+    was recorded). An item recorded before codes existed is found only from its own
+    conversation. Anything else gives None, so a guessed number reveals nothing."""
     parts = _reference_parts(reference)
     if parts is None:
         return None
@@ -294,10 +302,9 @@ def look_up(
     item = session.get(FeedbackItem, item_id)
     if item is None or _local_year(item.created_at) != year:
         return None
-    if sender_id is not None and sender_id == item.sender_id:
-        return item
-    asked, stored = normalize_phone(phone), normalize_phone(item.contact_phone)
-    if asked is not None and asked == stored:
+    if item.lookup_hash is None:
+        return item if sender_id is not None and sender_id == item.sender_id else None
+    if code and hmac.compare_digest(item.lookup_hash, lookup_hash(item.delivery_key, code)):
         return item
     return None
 

@@ -8,16 +8,18 @@ written, fsynced, to a spool file; the worker stores spooled drafts later, once 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+import json
 import logging
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import (
     Retrying,
@@ -27,16 +29,21 @@ from tenacity import (
     wait_exponential,
 )
 
+from knowledge.db import DATABASE_ERRORS, UNAVAILABLE
+from knowledge.feedback import forgotten
 from knowledge.feedback.items import FeedbackDraft, record, reference, validate
+from knowledge.local.files import (
+    delete_naming,
+    delete_older_than,
+    fsync_directory,
+    private_dir,
+    write_durably,
+)
 from settings import Settings
 
 logger = logging.getLogger(__name__)
-
-# Errors meaning "the database cannot be written now" (down, locked, unreachable, every
-# pooled connection busy).
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
-# Any database error: the draft is spooled rather than lost.
-DATABASE_ERRORS = (*UNAVAILABLE, DBAPIError)
+# The sender of a draft, as FeedbackDraft.to_json writes it, found even in a damaged file.
+_SENDER = re.compile(r'"sender_id": "((?:[^"\\]|\\.)*)"')
 
 
 def spool_directory(settings: Settings) -> Path:
@@ -70,18 +77,8 @@ class Spool:
         """Write ``draft`` durably (a redelivery overwrites its earlier copy); returns the file."""
         draft = with_delivery_key(draft)
         assert draft.delivery_key is not None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self._path(draft.delivery_key)
-        tmp = self.directory / f".{path.stem}.{uuid.uuid4().hex}.tmp"
-        try:
-            with tmp.open("w", encoding="utf-8") as f:
-                f.write(draft.to_json())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_directory(self.directory)
+        private_dir(self.directory)
+        path = write_durably(self._path(draft.delivery_key), draft.to_json().encode())
         logger.warning("Feedback kept in the spool as %s", path.name)
         return path
 
@@ -125,10 +122,13 @@ class Spool:
             except (ValueError, TypeError) as exc:
                 self._set_aside(path, exc)
                 continue
+            written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
             try:
                 with session_maker.begin() as session:
-                    item = record(session, draft)
-                    item_id = item.id
+                    if forgotten.was_forgotten(session, draft.sender_id, written):
+                        item_id = None  # the family asked to be forgotten (on another host)
+                    else:
+                        item_id = record(session, draft).id
             except UNAVAILABLE:
                 logger.warning("Database still unavailable; %s stays in the spool", path.name)
                 raise
@@ -137,14 +137,19 @@ class Spool:
                 logger.exception("Spooled draft %s was not stored; it stays", path.name)
                 continue
             path.unlink(missing_ok=True)
+            if item_id is None:
+                logger.info("Spooled draft %s deleted: its family was forgotten", path.name)
+                continue
             stored += 1
             logger.info("Spooled draft %s stored as feedback item %d", path.name, item_id)
         if stored:
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
+        self._drop_forgotten_broken(session_maker)
         return stored
 
     def forget(self, sender_id: str) -> int:
-        """Delete the spooled drafts of ``sender_id`` (a family's request to be forgotten)."""
+        """Delete the spooled drafts of ``sender_id`` (a family's request to be forgotten),
+        also those set aside in ``broken/`` that name it."""
         removed = 0
         for path in self.files():
             try:
@@ -154,10 +159,35 @@ class Spool:
             if draft.sender_id == sender_id:
                 path.unlink(missing_ok=True)
                 removed += 1
-        return removed
+        return removed + delete_naming(self.broken, json.dumps(sender_id))
+
+    def _drop_forgotten_broken(self, session_maker: sessionmaker[Session]) -> None:
+        """Delete the files in ``broken/`` naming a family forgotten (maybe on another host)
+        after they were written."""
+        if not self.broken.is_dir():
+            return
+        for path in list(self.broken.iterdir()):
+            try:
+                found = _SENDER.search(path.read_text(encoding="utf-8", errors="replace"))
+                written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+            except FileNotFoundError:
+                continue
+            if found is None:
+                continue
+            try:
+                sender = json.loads(f'"{found.group(1)}"')
+            except ValueError:
+                continue
+            with session_maker.begin() as session:
+                if forgotten.was_forgotten(session, sender, written):
+                    path.unlink(missing_ok=True)
+
+    def purge_broken(self, before: dt.datetime) -> int:
+        """Retention: delete files set aside in ``broken/`` before ``before``."""
+        return delete_older_than(self.broken, before)
 
     def _set_aside(self, path: Path, error: Exception) -> None:
-        self.broken.mkdir(parents=True, exist_ok=True)
+        private_dir(self.broken)
         target = self.broken / path.name
         if target.exists():
             target = self.broken / f"{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}"
@@ -168,20 +198,6 @@ class Spool:
             error.__class__.__name__,
             target,
         )
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or deletion in ``directory`` durable."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems refuse fsync on a directory
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)

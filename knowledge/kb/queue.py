@@ -10,26 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import re
 import secrets
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.clock import as_utc, vietnam_midnight
+from knowledge.db import session_factory
 from knowledge.kb.faq import latest_number, update_entry
 from knowledge.kb.faq_form import MAX_QUESTION_CHARS
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.ranking import terms
 from knowledge.kb.topics import ALL_INTENTS
 from knowledge.masking import mask
-from knowledge.models import AnswerRating, Entry, QueuedQuestion, StaffTrainingExample
+from knowledge.models import (
+    AnswerRating,
+    AppSecret,
+    Entry,
+    QueuedQuestion,
+    StaffTrainingExample,
+)
 from knowledge.staff import audit
+from settings import Settings
 from vietnamese.text import fold, normalize
 
 REASONS = {
@@ -58,22 +66,34 @@ class QueueError(ValueError):
 # --- Recording (called by the actions) ---------------------------------------------------------
 
 
-def family_salt(var_dir: Path) -> bytes:
-    """The per-install secret that salts family hashes, made once into ``var_dir`` (0600)."""
-    path = var_dir / SALT_FILE
-    var_dir.mkdir(parents=True, exist_ok=True)
+def family_salt(settings: Settings) -> bytes:
+    """The install's secret that salts family hashes, kept in the database so every host (the
+    action servers, the gateways) hashes a family to the same key: made once, or adopted from
+    the ``var_dir`` file older versions kept."""
+    return _family_salt(settings.database_url, str(settings.var_dir))
+
+
+@lru_cache(maxsize=4)
+def _family_salt(database_url: str, var_dir: str) -> bytes:
+    with session_factory(database_url).begin() as session:
+        return shared_salt(session, Path(var_dir) / SALT_FILE)
+
+
+def shared_salt(session: Session, legacy: Path | None = None) -> bytes:
+    """The salt row, made if missing (from ``legacy``'s content when that file exists, so the
+    keys already stored still match); two hosts making it at once agree on the first."""
+    row = session.get(AppSecret, SALT_FILE)
+    if row is not None:
+        return row.value.encode()
+    old = legacy.read_text(encoding="utf-8").strip() if legacy and legacy.is_file() else ""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may have created it and not written it yet
-            salt = path.read_bytes().strip()
-            if salt:
-                return salt
-            time.sleep(0.02)
-        raise RuntimeError(f"{path} is empty: delete it and it is made again") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_urlsafe(32))
-    return path.read_bytes().strip()
+        with session.begin_nested():
+            session.add(AppSecret(name=SALT_FILE, value=old or secrets.token_urlsafe(32)))
+    except IntegrityError:
+        pass  # another host made it first: use that one
+    stored = session.get(AppSecret, SALT_FILE, populate_existing=True)
+    assert stored is not None
+    return stored.value.encode()
 
 
 def family_key(salt: bytes, sender_id: str) -> str:
@@ -170,9 +190,15 @@ def forget_family(session: Session, family: str) -> int:
 
 
 def delete_older_than(session: Session, before: dt.datetime) -> int:
-    """Delete queued questions asked before ``before`` (retention); returns how many."""
+    """Retention: delete queued questions asked before ``before``, and unlink older ratings
+    from their family (the counts per entry stay); returns the rows changed."""
     result = session.execute(delete(QueuedQuestion).where(QueuedQuestion.asked_at < before))
-    return result.rowcount  # type: ignore[attr-defined]
+    unlinked = session.execute(
+        update(AnswerRating)
+        .where(AnswerRating.rated_at < before, AnswerRating.family.is_not(None))
+        .values(family=None)
+    )
+    return result.rowcount + unlinked.rowcount  # type: ignore[attr-defined]
 
 
 # --- Grouping ----------------------------------------------------------------------------------

@@ -82,15 +82,19 @@ def test_a_family_that_will_not_give_a_phone_is_respected(assistant: Assistant) 
     assert item.contact_name is None and item.contact_phone is None
 
 
-def test_status_only_for_the_family_that_sent_it(assistant: Assistant) -> None:
+def test_status_needs_the_reference_and_its_secret_code(assistant: Assistant) -> None:
     sender = "fb-status"
     talk(assistant, sender, "tôi muốn góp ý", SEND, "góp ý", "Cảm ơn cán bộ.", "bỏ qua", "không")
-    reference = REFERENCE.search(talk(assistant, sender, "gửi")).group(0)
+    done = talk(assistant, sender, "gửi")
+    reference = REFERENCE.search(done).group(0)
+    code = re.search(r"mã bí mật: (\d{6})", done).group(1)
     own = talk(assistant, sender, f"tra cứu {reference}")
-    assert reference in own and "Mới" in own
-    other = talk(assistant, "fb-someone-else", f"tra cứu {reference}")
+    assert "Mới" not in own and "mã bí mật" in own  # the code is needed, even here
+    other = talk(assistant, "fb-someone-else", f"tra cứu {reference} 000000")
     assert "Không tìm thấy" in other and "Mới" not in other
-    forged = talk(assistant, sender, "tra cứu PA-2026-999999")
+    found = talk(assistant, "fb-another-phone", f"tra cứu {reference} {code}")
+    assert reference in found and "Mới" in found
+    forged = talk(assistant, sender, f"tra cứu PA-2026-999999 {code}")
     assert "Không tìm thấy" in forged
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels.inbox import Inbox
+from bot.channels.inbox import DELIVERED, Delivery, Inbox
 from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply
 from bot.ops.stack import free_port
 from knowledge import channels as state
@@ -60,8 +60,9 @@ def test_two_gateway_replicas_resending_at_once_answer_a_kept_message_once(
             )
         delivered: list[str] = []
 
-        async def record(sender: str, replies: list[Reply]) -> None:
+        async def record(sender: str, replies: list[Reply]) -> Delivery:
             delivered.append(sender)
+            return DELIVERED
 
         async def both() -> list[int]:
             # In-memory state: no Redis lock between them, only the database claim.

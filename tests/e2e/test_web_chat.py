@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Assistant
+from tests.fakes.gateway import gateway, gateway_before
+from tests.fakes.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -45,3 +49,22 @@ def test_typed_slash_text_is_not_an_intent(page: Page) -> None:
     ask(page, "/ask_fees")
     expect(page.locator(".msg.bot")).not_to_have_count(1)
     assert "biên lai" not in (page.locator(".msg.bot").last.text_content() or "")
+
+
+def test_an_answer_kept_while_rasa_was_down_appears_in_the_page(
+    browser: Browser, assistant: Assistant, tmp_path: Path
+) -> None:
+    proxy = TcpProxy(assistant.settings.rasa_port)  # down until told otherwise
+    settings = gateway_before(assistant.settings, tmp_path, {}, rasa_port=proxy.port)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    chat = context.new_page()
+    try:
+        with gateway(settings) as server:
+            chat.goto(f"{server.url}/")
+            expect(chat.locator(".msg.bot").first).to_contain_text("đã được lưu lại")
+            proxy.up()
+            # The page fetches the answer by itself once the assistant is back.
+            expect(chat.locator("#log")).to_contain_text("không phải quyết định", timeout=30_000)
+    finally:
+        context.close()
+        proxy.close()

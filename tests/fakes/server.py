@@ -26,6 +26,7 @@ class ServerThread:
             access_log=False,
             ws="none",
             lifespan="on",
+            proxy_headers=False,  # as bot/gateway.py's serve(): the app trusts its own proxies
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)

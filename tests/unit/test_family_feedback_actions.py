@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from actions.feedback import (
 from knowledge.feedback.items import reference
 from knowledge.feedback.spool import Spool
 from knowledge.models import FeedbackItem
+from knowledge.staff import recent_audit
+from settings import get_settings
 
 DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
 STORY = (
@@ -181,13 +184,46 @@ def test_cancel_saves_nothing(env: Any) -> None:
         assert session.scalars(select(FeedbackItem)).first() is None
 
 
-def test_status_only_for_the_sender_or_the_phone_given(env: Any) -> None:
-    run(ActionFeedbackSubmit(), filled(fb_contact=True, fb_name="Lan", fb_phone="+84912345678"))
+def test_status_needs_the_reference_and_the_secret_code_not_the_phone(env: Any) -> None:
+    told = run(
+        ActionFeedbackSubmit(), filled(fb_contact=True, fb_name="Lan", fb_phone="+84912345678")
+    )
+    code = re.search(r"mã bí mật: (\d{6})", told)
+    assert code, told
     with env() as session:
         ref = reference(session.scalars(select(FeedbackItem)).one())
-    assert "Mới tiếp nhận" in run(ActionFeedbackStatus(), [user(f"tra cứu {ref}")])
-    other = run(ActionFeedbackStatus(), [user(f"tra cứu {ref}")], sender="web:other")
-    assert "Không tìm thấy" in other
+    assert f"tra cứu {ref} {code.group(1)}" in told
+    # Without the code: not even the family's own conversation sees the status (shared screens).
+    own = run(ActionFeedbackStatus(), [user(f"tra cứu {ref}")])
+    assert "Mới tiếp nhận" not in own and "mã bí mật" in own
     with_phone = run(ActionFeedbackStatus(), [user(f"tra cứu {ref} 0912345678")], "web:other")
-    assert "Mới tiếp nhận" in with_phone
-    assert ref in run(ActionFeedbackStatus(), [user("tra cứu ý kiến")])
+    assert "Mới tiếp nhận" not in with_phone  # a phone number is not a secret
+    wrong = run(ActionFeedbackStatus(), [user(f"tra cứu {ref} 000000")], "web:b")
+    assert "Không tìm thấy" in wrong
+    right = run(ActionFeedbackStatus(), [user(f"tra cứu {ref} {code.group(1)}")], "web:c")
+    assert "Mới tiếp nhận" in right
+    listed = run(ActionFeedbackStatus(), [user("tra cứu ý kiến")])
+    assert ref in listed and "Mới tiếp nhận" not in listed
+    with env() as session:
+        lookups = [e for e in recent_audit(session) if e.action == "feedback_lookup"]
+    assert len(lookups) == 4 and [e.detail["found"] for e in lookups].count(True) == 1
+    assert all(e.actor is None and "web:" not in str(e.detail) for e in lookups)
+
+
+def test_look_ups_are_throttled_per_reference(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMNESTY_LOOKUP_RATE", "3/hour")
+    get_settings.cache_clear()
+    told = run(ActionFeedbackSubmit(), filled())
+    code = re.search(r"mã bí mật: (\d{6})", told).group(1)  # type: ignore[union-attr]
+    with env() as session:
+        ref = reference(session.scalars(select(FeedbackItem)).one())
+    guesses = [
+        run(ActionFeedbackStatus(), [user(f"tra cứu {ref} {n:06d}")], f"web:guess{n}")
+        for n in range(3)
+    ]
+    assert all("Không tìm thấy" in g for g in guesses)
+    blocked = run(ActionFeedbackStatus(), [user(f"tra cứu {ref} {code}")], "web:late")
+    assert "thử lại sau" in blocked and "Mới tiếp nhận" not in blocked
+    with env() as session:
+        refused = [e for e in recent_audit(session) if e.detail.get("refused")]
+    assert len(refused) == 1

@@ -6,6 +6,8 @@ import datetime as dt
 import threading
 import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +32,8 @@ from knowledge.feedback.items import (
     reference,
     set_answer,
 )
+from knowledge.feedback.lookup import code_in, with_code
+from knowledge.feedback.spool import Spool
 from knowledge.models import FeedbackEvent, FeedbackItem
 
 
@@ -294,36 +298,55 @@ def test_parse_reference(text: str, expected: int | None) -> None:
 # --- Look-up -----------------------------------------------------------------------------------
 
 
-def test_look_up_by_own_conversation(session_maker: sessionmaker[Session]) -> None:
+def coded(session_maker: sessionmaker[Session], code: str, **fields: Any) -> FeedbackItem:
+    return stored(session_maker, with_code(draft(**fields), code))
+
+
+def test_look_up_needs_the_code_given_with_the_reference(
+    session_maker: sessionmaker[Session],
+) -> None:
+    item = coded(session_maker, "048213", sender_id="zalo:1", contact_phone="0912 345 678")
+    ref = reference(item)
+    with session_maker() as session:
+        found = look_up(session, f"tra cứu {ref}", code="048213", sender_id="telegram:9")
+        assert found is not None and found.id == item.id
+        assert look_up(session, ref, code="048214", sender_id="zalo:1") is None
+        assert look_up(session, ref, sender_id="zalo:1") is None  # even its own conversation
+        assert look_up(session, ref, code="0912345678") is None  # the phone is not the code
+        assert item.lookup_hash is not None and "048213" not in item.lookup_hash
+
+
+def test_an_item_recorded_before_codes_is_found_from_its_own_conversation_only(
+    session_maker: sessionmaker[Session],
+) -> None:
     item = stored(session_maker, draft(sender_id="zalo:1"))
     ref = reference(item)
     with session_maker() as session:
-        found = look_up(session, f"tra cứu {ref}", sender_id="zalo:1")
-        assert found is not None and found.id == item.id
+        assert look_up(session, ref, sender_id="zalo:1") is not None
         assert look_up(session, ref, sender_id="zalo:2") is None
-        assert look_up(session, ref) is None
+        assert look_up(session, ref, code="000000") is None
 
 
-@pytest.mark.parametrize("phone", ["0912345678", "+84 912 345 678", "0912.345.678", "84912345678"])
-def test_look_up_by_reference_and_phone(session_maker: sessionmaker[Session], phone: str) -> None:
-    item = stored(session_maker, draft(sender_id="zalo:1", contact_phone="0912 345 678"))
+def test_the_code_survives_the_spool(session_maker: sessionmaker[Session], tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.put(with_code(draft(sender_id="zalo:1"), "777001"))
+    assert spool.drain(session_maker) == 1
     with session_maker() as session:
-        found = look_up(session, reference(item), sender_id="telegram:9", phone=phone)
-        assert found is not None and found.id == item.id
+        item = session.scalars(select(FeedbackItem)).one()
+        assert look_up(session, reference(item), code="777001") is not None
 
 
-@pytest.mark.parametrize("phone", ["0912345679", "912", "", "abc", "0"])
-def test_wrong_phone_reveals_nothing(session_maker: sessionmaker[Session], phone: str) -> None:
-    item = stored(session_maker, draft(sender_id="zalo:1", contact_phone="0912 345 678"))
-    with session_maker() as session:
-        assert look_up(session, reference(item), sender_id="telegram:9", phone=phone) is None
-
-
-def test_item_without_phone_is_never_found_by_phone(session_maker: sessionmaker[Session]) -> None:
-    item = stored(session_maker, draft(sender_id="zalo:1", contact_phone=None))
-    with session_maker() as session:
-        assert look_up(session, reference(item), phone="") is None
-        assert look_up(session, reference(item), phone="0912345678") is None
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("tra cứu PA-2026-000123 048213", "048213"),
+        ("048213 pa 2026 000123", "048213"),
+        ("tra cứu PA-2026-000123", None),
+        ("tra cứu PA-2026-000123 0912345678", None),
+    ],
+)
+def test_code_in_a_message(text: str, code: str | None) -> None:
+    assert code_in(text) == code
 
 
 def test_forged_or_other_year_reference_finds_nothing(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.inbox import BUSY_KEPT, Inbox, Incoming
+from bot.channels.inbox import BUSY_KEPT, DELIVERED, Delivery, Handled, Inbox, Incoming, Outcome
 from bot.channels.rasa_client import RasaClient, Reply
 from bot.ops.stack import channel_lines
 from bot.shared_state import MAX_BUTTONS
@@ -65,15 +65,15 @@ def test_message_is_kept_whole_when_rasa_is_down_and_a_retry_is_ignored(
 ) -> None:
     text = "Mẹ em bị kết án 12 năm. " * 400
 
-    async def deliver_twice() -> list[list[Reply] | None]:
+    async def deliver_twice() -> list[Handled]:
         message = Incoming("telegram:9", text, "telegram:1")
         results = [await inbox.handle(message), await inbox.handle(message)]
         await inbox.rasa.aclose()
         return results
 
     first, second = asyncio.run(deliver_twice())
-    assert first == [Reply(BUSY_KEPT)]
-    assert second is None
+    assert first == Handled(Outcome.KEPT, [Reply(BUSY_KEPT)])
+    assert second == Handled(Outcome.REPEATED, [])
     with session_maker() as session:
         [kept] = state.kept_messages(session)
     assert kept.message == text
@@ -84,8 +84,9 @@ def test_resend_keeps_messages_while_rasa_is_still_down(
 ) -> None:
     delivered: list[tuple[str, list[Reply]]] = []
 
-    async def record(sender: str, replies: list[Reply]) -> None:
+    async def record(sender: str, replies: list[Reply]) -> Delivery:
         delivered.append((sender, replies))
+        return DELIVERED
 
     async def run() -> int:
         inbox.deliverers["zalo"] = record

@@ -13,11 +13,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.orm import sessionmaker
 
 from knowledge.__main__ import main
 from knowledge.db import create_schema, make_engine
-from knowledge.feedback import items as feedback
 from knowledge.migrations import (
     BASELINE,
     MigrationError,
@@ -300,13 +298,23 @@ def test_a_database_at_the_baseline_gets_a_later_revision(db_url: str, tmp_path:
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection, scripts), BASELINE)
-        sessions = sessionmaker(engine, expire_on_commit=False)
-        with sessions.begin() as session:
-            item = feedback.record(
-                session,
-                feedback.FeedbackDraft("question", "Thủ tục thế nào ạ?", "web", "web:a", "web:a:1"),
+        with engine.begin() as connection:  # plain SQL: the models are newer than the baseline
+            connection.execute(
+                text(
+                    "INSERT INTO feedback_item (kind, content, channel, sender_id, delivery_key, "
+                    "urgent, status, excerpt, created_at, updated_at) VALUES ('question', "
+                    "'Thủ tục thế nào ạ?', 'web', 'web:a', 'web:a:1', false, 'in_progress', "
+                    "'[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
             )
-            feedback.change_status(session, item, "in_progress", actor="canbo")
+            for to in ("new", "in_progress"):
+                connection.execute(
+                    text(
+                        "INSERT INTO feedback_event (item_id, at, actor, kind, to_status) "
+                        "SELECT id, CURRENT_TIMESTAMP, 'canbo', 'status', :to FROM feedback_item"
+                    ),
+                    {"to": to},
+                )
 
         assert upgrade(engine, scripts) == MigrationStatus(BASELINE, "later")
         assert upgrade(engine, scripts) == MigrationStatus("later", "later")

@@ -16,6 +16,8 @@ from knowledge.__main__ import main
 from knowledge.db import engine_for
 from knowledge.feedback.items import FeedbackDraft, change_status, record
 from knowledge.feedback.privacy import (
+    SCRUBBED_CONTENT,
+    SCRUBBED_SENDER,
     apply_retention,
     forget_conversation,
     forget_everywhere,
@@ -26,6 +28,7 @@ from knowledge.feedback.privacy import (
 from knowledge.feedback.spool import Spool
 from knowledge.kb import queue
 from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
+from knowledge.staff import recent_audit
 from settings import from_env, get_settings
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -206,7 +209,7 @@ def test_forget_everywhere_and_its_command(
     spool.put(draft("zalo:2"))
     add_events(tracker_url, [("zalo:1", 1.0), ("zalo:2", 2.0)])
 
-    done = forget_everywhere(settings, "zalo:1")
+    done = forget_everywhere(settings, "zalo:1", "canbo")
     engine_for(db_url).dispose()  # the command's process-wide engine
     assert (done.items, done.spooled, done.tracker_events) == (1, 1, 1)
     assert [d.sender_id for d in spool.pending()] == ["zalo:2"]
@@ -226,6 +229,10 @@ def test_forget_everywhere_and_its_command(
     assert counts(session_maker, "zalo:2") == (0, 0)
     assert spool.pending() == []
     assert senders_left(tracker_url) == []
+    with session_maker() as session:
+        entries = [e for e in recent_audit(session) if e.action == "family_forgotten"]
+    assert [e.actor for e in entries] == ["command", "canbo"]  # the command line is audited too
+    assert all(e.target.startswith("family:") and "zalo" not in e.target for e in entries)
 
 
 # --- Retention ---------------------------------------------------------------------------------
@@ -249,29 +256,48 @@ def finished_item(
     return item
 
 
-def test_retention_clears_contact_of_items_finished_long_ago(
+def test_retention_anonymises_items_finished_long_ago(
     session_maker: sessionmaker[Session],
 ) -> None:
     with session_maker.begin() as session:
         old_closed = finished_item(session, "closed", 400).id
         old_rejected = finished_item(session, "rejected", 366).id
         recent_closed = finished_item(session, "closed", 10).id
-        old_open = finished_item(session, "in_progress", 400).id
+        old_open = finished_item(session, "in_progress", 400).id  # touched recently
+        for item_id in (old_closed, recent_closed):
+            session.get_one(FeedbackItem, item_id).answer = "Cán bộ đã xác minh, sđt 0912345678"
     with session_maker.begin() as session:
         assert apply_retention(session, NOW, 365) == 2
     with session_maker() as session:
         for item_id in (old_closed, old_rejected):
             item = session.get_one(FeedbackItem, item_id)
             assert item.contact_name is None and item.contact_phone is None
-            assert "0912" not in str(item.excerpt) and "345 678" not in str(item.excerpt)
-            assert item.content == "Cán bộ đòi tiền"
+            assert item.excerpt == [] and item.answer is None
+            assert item.content == SCRUBBED_CONTENT and item.sender_id == SCRUBBED_SENDER
+            assert "Trùng đơn" not in str([e.note for e in item.events])  # notes go too
             assert item.events[-1].actor == "retention"
+            assert item.kind == "misconduct"  # what the reports count stays
         for item_id in (recent_closed, old_open):
             item = session.get_one(FeedbackItem, item_id)
-            assert item.contact_phone == "0912345678"
+            assert item.contact_phone == "0912345678" and item.sender_id == "zalo:1"
             assert item.excerpt[1]["text"] == "0912 345 678"
     with session_maker.begin() as session:
         assert apply_retention(session, NOW, 365) == 0
+
+
+def test_retention_covers_items_that_were_never_closed(
+    session_maker: sessionmaker[Session],
+) -> None:
+    with session_maker.begin() as session:
+        forsaken = record(session, draft("zalo:9"))
+        forsaken.updated_at = NOW - dt.timedelta(days=400)
+        active = record(session, draft("zalo:8"))
+        ids = forsaken.id, active.id
+    with session_maker.begin() as session:
+        assert apply_retention(session, NOW, 365) == 1
+    with session_maker() as session:
+        assert session.get_one(FeedbackItem, ids[0]).content == SCRUBBED_CONTENT
+        assert session.get_one(FeedbackItem, ids[1]).sender_id == "zalo:8"
 
 
 def test_purge_conversations_deletes_only_old_events(tracker_url: str) -> None:
@@ -305,7 +331,11 @@ def test_retention_everywhere_uses_the_setting(
     add_events(
         tracker_url, [("a", (NOW - dt.timedelta(days=31)).timestamp()), ("b", NOW.timestamp())]
     )
-    assert retention_everywhere(settings, NOW) == (1, 1)
+    done = retention_everywhere(settings, NOW, "command")
+    assert (done.items, done.tracker_events) == (1, 1)
+    with session_maker() as session:
+        [entry] = [e for e in recent_audit(session) if e.action == "retention_applied"]
+    assert entry.actor == "command" and entry.detail["items"] == 1
     engine_for(db_url).dispose()
 
 
@@ -313,7 +343,7 @@ def test_forget_everywhere_covers_the_staff_queue(
     db_url: str, session_maker: sessionmaker[Session], tmp_path: Path
 ) -> None:
     settings = from_env({"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url})
-    salt = queue.family_salt(settings.var_dir)
+    salt = queue.family_salt(settings)
     with session_maker.begin() as session:
         for sender in ("zalo:1", "zalo:2"):
             queue.record_question(
@@ -323,7 +353,7 @@ def test_forget_everywhere_covers_the_staff_queue(
                 channel="zalo",
                 family=queue.family_key(salt, sender),
             )
-    done = forget_everywhere(settings, "zalo:1")
+    done = forget_everywhere(settings, "zalo:1", "canbo")
     assert done.queued == 1
     with session_maker() as session:
         left = session.scalars(select(QueuedQuestion.family)).all()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import doctest
-import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge import channels as channels_module
 from knowledge.__main__ import main
 from knowledge.channels import channel_of
+from knowledge.db import create_schema, make_engine
 from knowledge.kb.choose import choose, published
 from knowledge.kb.faq import update_entry, versions
 from knowledge.kb.queries import entry_by_key
@@ -43,7 +42,7 @@ from knowledge.kb.reading import read
 from knowledge.kb.training_export import export_training, training_yaml
 from knowledge.models import AnswerRating, QueuedQuestion
 from knowledge.staff import recent_audit
-from settings import get_settings
+from settings import Settings, from_env, get_settings
 from vietnamese.training_data import build
 
 UTC = dt.timezone.utc
@@ -83,10 +82,19 @@ def test_channel_is_the_sender_prefix() -> None:
 
 
 def test_family_key_is_salted_per_install(tmp_path: Path) -> None:
-    salt = family_salt(tmp_path / "a")
-    assert family_salt(tmp_path / "a") == salt  # made once, then read
-    assert stat.S_IMODE(os.stat(tmp_path / "a" / "queue_family_salt").st_mode) == 0o600
-    other = family_salt(tmp_path / "b")
+    def install(name: str) -> Settings:
+        return from_env(
+            {
+                "AMNESTY_VAR_DIR": str(tmp_path / name),
+                "AMNESTY_DATABASE_URL": f"sqlite:///{tmp_path / name / 'kb.db'}",
+            }
+        )
+
+    for name in ("a", "b"):
+        create_schema(make_engine(install(name).database_url))
+    salt = family_salt(install("a"))
+    assert family_salt(install("a")) == salt  # made once (in the database), then read
+    other = family_salt(install("b"))
     assert family_key(salt, "zalo:123") == family_key(salt, "zalo:123")
     assert family_key(salt, "zalo:123") != family_key(other, "zalo:123")
     assert len(family_key(salt, "zalo:123")) == 32

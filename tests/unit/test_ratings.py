@@ -76,7 +76,7 @@ def test_helpful_is_counted_and_not_queued(env: sessionmaker[Session]) -> None:
     ratings, questions = stored(env)
     assert [(r.entry_key, r.rating, r.channel) for r in ratings] == [(KEY, "helpful", "zalo")]
     # The family is kept as the install's salted hash of its sender id, never the id.
-    salt = family_salt(get_settings().var_dir)
+    salt = family_salt(get_settings())
     assert ratings[0].family == family_key(salt, "zalo:42") != family_key(b"other", "zalo:42")
     assert questions == []
 

@@ -57,6 +57,7 @@ def staff_settings(db_url: str, tmp_path: Path) -> Settings:
             "AMNESTY_VAR_DIR": str(tmp_path / "var"),
             "AMNESTY_DATABASE_URL": db_url,
             "AMNESTY_LOGIN_RATE": "3/minute",
+            "AMNESTY_LOGIN_ADDRESS_RATE": "5/minute",
             "AMNESTY_STAFF_SESSION_MINUTES": "30",
         }
     )
@@ -91,12 +92,17 @@ def test_login_goes_to_next_page_and_logout_ends_session(
     assert response.status_code == 303 and response.headers["location"] == "/staff/users"
     cookie = response.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
-    assert "Max-Age=1800" in cookie and "path=/staff" in cookie
+    assert "Max-Age=43200" in cookie and "path=/staff" in cookie  # the server ends it sooner
     assert "bientap" in client.get("/staff/users").text
+    copied = client.cookies["amnesty_staff"]
     token = csrf_of(client, "/staff/")
     assert client.post("/staff/logout", data={"csrf": token}).url.path == "/staff/login"
     assert client.get("/staff/", follow_redirects=False).status_code == 303
     assert actions(staff_settings)[:2] == ["logout", "login"]
+    # The session ended on the server: a copy of the cookie taken before logout is refused.
+    replay = TestClient(client.app)
+    replay.cookies.set("amnesty_staff", copied, path="/staff")
+    assert replay.get("/staff/", follow_redirects=False).status_code == 303
 
 
 def test_next_cannot_leave_the_staff_app(client: TestClient) -> None:
@@ -119,7 +125,7 @@ def test_wrong_password_is_refused_and_audited(
     assert actions(staff_settings) == ["login_failed"]
 
 
-def test_failed_logins_are_rate_limited_per_username(
+def test_failed_logins_are_rate_limited_per_account_and_address(
     client: TestClient, staff_settings: Settings
 ) -> None:
     for _ in range(3):
@@ -132,7 +138,7 @@ def test_failed_logins_are_rate_limited_per_username(
 
 
 def test_failed_logins_are_rate_limited_per_address(client: TestClient) -> None:
-    for name in ("ai-do-1", "ai-do-2", "ai-do-3"):
+    for name in ("ai-do-1", "ai-do-2", "ai-do-3", "ai-do-4", "ai-do-5"):
         assert login(client, name, "sai-mat-khau-roi").status_code == 400
     assert login(client, "xuly").status_code == 429
 

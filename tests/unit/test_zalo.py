@@ -23,6 +23,7 @@ from bot.channels.inbox import BUSY_KEPT, RATE_LIMITED, Inbox
 from bot.channels.rasa_client import RasaClient, Reply
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
+from knowledge.staff import recent_audit
 from settings import Settings
 from tests.fakes.gateway import channel_rows, gateway, gateway_settings
 from tests.fakes.server import ServerThread
@@ -168,6 +169,9 @@ def test_rate_limit_gets_a_polite_reply(
         for n in range(3):
             post_event(server.url, text_event("666", f"câu hỏi {n}", f"m-rate-{n}"))
             fake_zalo.sent.wait_for(lambda items, n=n: len(items) == n + 1)
+        post_event(server.url, text_event("666", "câu hỏi 3", "m-rate-3"))
+        settle()
+    # One notice per window: a reply to every extra message would spend the send quota.
     assert fake_zalo.texts("666") == [BUSY_KEPT, BUSY_KEPT, RATE_LIMITED]
     assert channel_rows(sessions)["kept"] == 2
 
@@ -196,6 +200,9 @@ def test_withdraw_deletes_the_family_data(
         assert conn.execute(text("SELECT sender_id FROM events")).scalars().all() == ["zalo:8"]
     tracker.dispose()
     assert len(fake_zalo.sent.items) == 1  # no message is sent to someone who withdrew
+    with sessions() as session:  # the deletion is audited, by the channel that asked for it
+        [entry] = [e for e in recent_audit(session) if e.action == "family_forgotten"]
+    assert entry.actor == "zalo" and "777" not in entry.target
 
 
 def test_parse_event_ignores_receipts_and_echoes() -> None:
@@ -296,7 +303,7 @@ def test_outside_the_window_is_recorded_not_retried(
     async def deliver() -> None:
         client, own = client_for(settings)
         inbox = Inbox(settings, RasaClient(settings.rasa_url), own)
-        channel = zalo.ZaloChannel(settings, inbox, client)
+        channel = zalo.ZaloChannel(settings, inbox, client, inbox.received)
         await channel.deliver("zalo:903", [Reply("Câu trả lời của cán bộ."), Reply("Phần hai.")])
         await channel.aclose()
         await inbox.rasa.aclose()

@@ -1,0 +1,1 @@
+"""Files on this host: private modes for personal data and secrets, durable writes."""
