@@ -40,11 +40,11 @@ from bot.app_state import Gateway, TelegramState, running_gateway
 from bot.channels.body import BadBody, read_object
 from bot.channels.inbox import DELIVERED, GREET, Delivery, Inbox, Incoming
 from bot.channels.rasa_client import Reply
-from bot.channels.splitting import split_text
 from knowledge.db import DATABASE_ERRORS
 from knowledge.local.files import secret_file
 from knowledge.local.received import Received
 from settings import Settings
+from vietnamese.splitting import split_text
 
 logger = logging.getLogger(__name__)
 

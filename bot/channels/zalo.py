@@ -32,12 +32,12 @@ from bot.app_state import Gateway, running_gateway
 from bot.channels.body import BadBody, parse_json, read_body
 from bot.channels.inbox import DELIVERED, GREET, Delivery, Inbox, Incoming
 from bot.channels.rasa_client import Reply
-from bot.channels.splitting import split_text
 from knowledge import channels as state
 from knowledge.db import DATABASE_ERRORS
 from knowledge.feedback import privacy
 from knowledge.local.received import Received
 from settings import Settings
+from vietnamese.splitting import split_text
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# A message longer than this is split at paragraph (then sentence) boundaries.
+# A message longer than this is split at paragraph (then line, sentence) boundaries.
 MAX_MESSAGE_CHARS = 900
 
 DISCLAIMER = (
@@ -37,38 +37,3 @@ def citation_line(citations: Iterable[Mapping[str, Any]]) -> str:
 def fill(text: str, department: str, contact: str) -> str:
     """Insert the configured department name and contact into a text."""
     return text.replace("{department}", department).replace("{contact}", contact)
-
-
-def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Split at blank lines, then at sentence ends, so that no part exceeds ``limit``."""
-    parts: list[str] = []
-    current = ""
-    pieces: list[str] = []
-    for paragraph in text.split("\n\n"):
-        paragraph = paragraph.strip()
-        if len(paragraph) <= limit:
-            pieces.append(paragraph)
-            continue
-        sentence = ""
-        for word in paragraph.split(" "):
-            candidate = f"{sentence} {word}".strip()
-            if len(candidate) > limit and sentence:
-                pieces.append(sentence)
-                sentence = word
-            else:
-                sentence = candidate
-            if sentence.endswith((".", "!", "?", ":")) and len(sentence) > limit // 2:
-                pieces.append(sentence)
-                sentence = ""
-        if sentence:
-            pieces.append(sentence)
-    for piece in filter(None, pieces):
-        candidate = f"{current}\n\n{piece}" if current else piece
-        if len(candidate) > limit and current:
-            parts.append(current)
-            current = piece
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts

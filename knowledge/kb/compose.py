@@ -14,10 +14,17 @@ from typing import Any
 
 from knowledge.eligibility.case import Check, Verdict
 from knowledge.eligibility.measures import Assessment
-from knowledge.kb.answers import DISCLAIMER, UNVERIFIED, citation_line, fill, split_message
+from knowledge.kb.answers import (
+    DISCLAIMER,
+    MAX_MESSAGE_CHARS,
+    UNVERIFIED,
+    citation_line,
+    fill,
+)
 from knowledge.kb.choose import Pick
 from knowledge.kb.rounds import TimeAnswer
 from knowledge.models import Entry
+from vietnamese.splitting import split_text
 from vietnamese.text import fold
 
 MARKS = {"met": "✔", "not_met": "✘", "unknown": "?"}
@@ -226,7 +233,7 @@ def compose(
     if shown_cases:
         tail = f"{DISCLAIMER}\n{tail}"
     body = fill("\n\n".join(sections), department, contact)
-    messages = split_message(body)
+    messages = split_text(body, MAX_MESSAGE_CHARS)
     messages.append(fill(tail, department, contact))
     offer = any(cases[m].offer_check for m in shown_cases)
     return Composed(

@@ -6,19 +6,12 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.kb.answers import MAX_MESSAGE_CHARS, UNVERIFIED, fill, split_message
+from knowledge.kb.answers import MAX_MESSAGE_CHARS, UNVERIFIED, fill
 from knowledge.kb.choose import Pick
 from knowledge.kb.compose import compose
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.reading import Question
 from knowledge.kb.rounds import calendar, now_line
-
-
-def test_split_message_keeps_parts_short_and_loses_nothing() -> None:
-    text = "\n\n".join(["Câu thứ nhất rất dài. " * 30, "Đoạn hai.", "x" * 50])
-    parts = split_message(text, limit=200)
-    assert all(len(p) <= 200 for p in parts)
-    assert " ".join(" ".join(parts).split()) == " ".join(text.split())
 
 
 def test_an_entry_alone_cites_its_sources_with_the_calendar_and_reminder(

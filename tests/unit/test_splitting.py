@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.splitting import split_text
+from vietnamese.splitting import split_text
 
 SENTENCE = "Người được đặc xá phải có đơn cam kết chấp hành pháp luật. "
 

@@ -1,4 +1,5 @@
-"""Splitting long answers into messages a channel accepts (Telegram 4,096, Zalo 2,000)."""
+"""Splitting long text into messages: phone-sized parts of an answer (knowledge/kb/compose.py)
+and the parts a channel accepts (Telegram 4,096, Zalo 2,000). The one splitter."""
 
 from __future__ import annotations
 
