@@ -207,7 +207,7 @@ def command(settings: Settings, name: str, sender_id: str | None = None) -> int:
                 f"draft(s), {done.tracker_events} conversation event(s)."
             )
         elif name == "retention":
-            items, events = retention_everywhere(settings, dt.datetime.now(dt.timezone.utc))
+            items, events = retention_everywhere(settings, dt.datetime.now(dt.UTC))
             print(
                 f"Retention ({settings.retention_days} days): contact details cleared on "
                 f"{items} item(s), {events} old conversation event(s) purged."

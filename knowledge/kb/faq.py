@@ -333,7 +333,7 @@ def round_since(session: Session, round_id: str) -> dt.date:
         audit(session, None, "round_first_seen", round_id)
         return vietnam_today()
     if seen.tzinfo is None:
-        seen = seen.replace(tzinfo=dt.timezone.utc)
+        seen = seen.replace(tzinfo=dt.UTC)
     return seen.astimezone(VIETNAM).date()
 
 

@@ -28,7 +28,7 @@ from knowledge.kb import queue
 from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
 from settings import from_env, get_settings
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def rasa_events_table(metadata: sa.MetaData) -> sa.Table:

@@ -13,9 +13,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import channels as channels_module
 from knowledge.__main__ import main
 from knowledge.channels import channel_of
-from knowledge import channels as channels_module
 from knowledge.kb.faq import update_entry, versions
 from knowledge.kb.queries import choose_entry, entry_by_key
 from knowledge.kb.queue import (
@@ -44,7 +44,7 @@ from knowledge.staff import recent_audit
 from settings import get_settings
 from vietnamese.training_data import build
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def ask(
