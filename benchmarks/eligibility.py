@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
+from bot.channels.rasa_client import rest_headers
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import round_named
 from knowledge.eligibility.evaluator import evaluate
@@ -174,9 +175,9 @@ async def one(
     )
 
 
-async def measure(rasa_url: str, token: str, current_round: str) -> Report:
+async def measure(rasa_url: str, token: str, current_round: str, headers: dict[str, str]) -> Report:
     report = Report()
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as client:
         for path in MESSAGES:
             items = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
             for item in items:
@@ -191,7 +192,9 @@ def main() -> None:
 
     with scratch_stack() as scratch:
         s = scratch.settings
-        report = asyncio.run(measure(s.rasa_url, scratch.stack.token, s.current_round))
+        report = asyncio.run(
+            measure(s.rasa_url, scratch.stack.token, s.current_round, rest_headers(s))
+        )
     print(report.markdown())
 
 

@@ -12,10 +12,10 @@ from bot.ops.heldout import HELDOUT, Report, evaluate, load
 
 
 def main() -> None:
-    from settings import get_settings
+    from settings import get_settings, secret
 
     settings = get_settings()
-    token = (settings.var_dir / "rasa_token").read_text().strip()
+    token = secret(settings, "rasa_token")
     report = asyncio.run(evaluate(settings.rasa_url, token, load()))
     print(report.markdown())
     for (gold, pred), n in report.confusions().most_common(20):

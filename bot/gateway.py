@@ -23,7 +23,7 @@ from bot.staff.app import staff_mount
 from knowledge.db import session_factory
 from knowledge.feedback.privacy import retention_everywhere
 from knowledge.feedback.spool import Spool, SpoolWorker, spool_directory
-from settings import Settings
+from settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 RETENTION_EVERY = 24 * 3600.0  # seconds between two runs of the retention rule
@@ -34,7 +34,7 @@ async def keep_retention(settings: Settings, every: float = RETENTION_EVERY) -> 
     details and old conversations are purged (``python -m knowledge retention`` does it once)."""
     while True:
         try:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             items, events = await asyncio.to_thread(retention_everywhere, settings, now)
             if items or events:
                 logger.info(
@@ -51,7 +51,11 @@ async def channels(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     if telegram.not_configured(settings) and zalo.not_configured(settings):
         yield
         return
-    rasa = RasaClient(settings.rasa_urls, timeout=settings.channel_rasa_timeout)
+    rasa = RasaClient(
+        settings.rasa_urls,
+        timeout=settings.channel_rasa_timeout,
+        secret=secret(settings, "rest_secret"),
+    )
     app.state.inbox = Inbox(
         settings, rasa, session_factory(settings.database_url), app.state.shared
     )
@@ -78,7 +82,7 @@ def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlett
         # Rate limits, buttons offered (only those become intents) and per-sender order.
         app.state.shared = SharedState.from_settings(settings, shared_prefix or KEY_PREFIX)
         await app.state.shared.check()
-        app.state.rasa = RasaClient(settings.rasa_urls)
+        app.state.rasa = RasaClient(settings.rasa_urls, secret=secret(settings, "rest_secret"))
         # Feedback spooled while the database was down (also after a restart) is stored here.
         spool = Spool(spool_directory(settings))
         worker = SpoolWorker(

@@ -7,6 +7,7 @@ import uuid
 import httpx
 
 from bot.channels.rasa_client import RasaUnavailable, Reply, as_typed_text, parse_replies
+from settings import REST_SECRET_HEADER
 
 BUSY = "Xin lỗi, hệ thống đang bận hoặc gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 
@@ -32,11 +33,12 @@ def send(client: httpx.Client, sender: str, text: str) -> list[Reply]:
     return parse_replies(response.json())
 
 
-def chat(rasa_url: str) -> None:
+def chat(rasa_url: str, secret: str) -> None:
     """Read lines until Ctrl-D (or Ctrl-C, which the caller handles)."""
     sender = f"console:{uuid.uuid4().hex[:12]}"
     print("Gõ câu hỏi rồi nhấn Enter. Gõ số để chọn nút. Ctrl-C hoặc Ctrl-D để thoát.")
-    with httpx.Client(base_url=rasa_url, timeout=60) as client:
+    headers = {REST_SECRET_HEADER: secret}
+    with httpx.Client(base_url=rasa_url, timeout=60, headers=headers) as client:
         text = "xin chào"
         while True:
             try:

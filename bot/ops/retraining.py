@@ -17,6 +17,7 @@ import asyncio
 import getpass
 import logging
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ops.heldout import FLOORS, evaluate
 from bot.ops.heldout import load as load_heldout
 from bot.ops.stack import free_port
-from bot.ops.training import RASA_ENV, fingerprint, rasa_env, train_command
+from bot.ops.training import RASA_PYTHON, fingerprint, rasa_env, train_command
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.kb.queue import QueueError
 from knowledge.kb.training_export import training_yaml
@@ -116,7 +117,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), 20)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
 
@@ -149,26 +150,36 @@ async def train(nlu: Path, work: Path) -> Path:
 @asynccontextmanager
 async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
     """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
-    port, token = free_port(), os.urandom(12).hex()
+    port, token = free_port(), secrets.token_urlsafe(24)
     log = work / "check-server.log"
     command = [
-        str(RASA_ENV / "bin" / "rasa"),
+        str(RASA_PYTHON),
+        "-m",
+        "nlu",
         "run",
         "--enable-api",
         "-i",
         "127.0.0.1",
         "-p",
         str(port),
-        "--auth-token",
-        token,
         "-m",
         str(model),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
     ]
+    # Secrets of its own, in its environment (ps shows the command line to every local user);
+    # its REST channel stays closed like the served one's (nobody has its secret).
+    env = rasa_env() | {
+        "PYTHONPATH": str(ROOT),
+        "AMNESTY_RASA_TOKEN": token,
+        "AMNESTY_REST_SECRET": secrets.token_urlsafe(24),
+        "AMNESTY_ACTIONS_SECRET": secrets.token_urlsafe(24),
+    }
     with open(log, "wb") as out:
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=work,
-            env=rasa_env() | {"SANIC_HOST": "127.0.0.1"},
+            env=env,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,

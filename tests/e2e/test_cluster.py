@@ -25,7 +25,7 @@ from bot.ops.training import model_file
 from knowledge.__main__ import load
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
-from settings import ROOT, from_env
+from settings import REST_SECRET_HEADER, ROOT, from_env, secret
 from tests.databases import postgres_database_url
 from tests.e2e.conftest import joined
 from tests.e2e.test_feedback_chat import REFERENCE, STORY
@@ -76,10 +76,13 @@ def cluster(scratch_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         running.stop()
 
 
-def send(url: str, sender: str, message: str) -> str:
+def send(cluster: Cluster, url: str, sender: str, message: str) -> str:
     """One message straight to one Rasa server's REST channel; the bot's joined text."""
     response = httpx.post(
-        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        headers={REST_SECRET_HEADER: secret(cluster.settings, "rest_secret")},
+        timeout=60,
     )
     response.raise_for_status()
     return joined(response.json())
@@ -104,11 +107,11 @@ def test_endpoints_use_the_lock_store_and_the_actions_balancer(cluster: Cluster)
 def test_a_form_answered_on_alternate_replicas_keeps_its_state(cluster: Cluster) -> None:
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-alt-{uuid.uuid4().hex[:6]}"
-    first = send(a, sender, CASE)
+    first = send(cluster, a, sender, CASE)
     assert "mức án" not in first.lower()  # the case was read on replica A
     reply = ""
     for i, answer in enumerate(ANSWERS):
-        reply = send(b if i % 2 == 0 else a, sender, answer)
+        reply = send(cluster, b if i % 2 == 0 else a, sender, answer)
     assert "Kết quả tự kiểm tra" in reply
     assert "✔ Thời gian đã chấp hành" in reply
     assert "CÓ THỂ" in reply
@@ -118,13 +121,13 @@ def two_messages_at_once(cluster: Cluster) -> None:
     """Send one sender's two turns 50 ms apart to replicas A and B; check the tracker."""
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-order-{uuid.uuid4().hex[:6]}"
-    send(a, sender, "xin chào")  # the session exists before the race
+    send(cluster, a, sender, "xin chào")  # the session exists before the race
     second = "hồ sơ đặc xá gồm những gì"
     replies: dict[str, str] = {}
 
     def post(url: str, message: str, delay: float) -> None:
         time.sleep(delay)
-        replies[message] = send(url, sender, message)
+        replies[message] = send(cluster, url, sender, message)
 
     # 50 ms apart: Rasa's Redis ticket is a read-then-write, so two arrivals within the
     # same millisecond could both get the first ticket (see docs/deployment.md).
@@ -161,9 +164,9 @@ def test_a_conversation_silent_for_an_hour_starts_a_new_session(cluster: Cluster
     last event's time in the shared tracker store."""
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-expiry-{uuid.uuid4().hex[:6]}"
-    assert "Mức án" in send(a, sender, "tôi muốn tự kiểm tra điều kiện đặc xá cho chồng") + send(
-        a, sender, "tù có thời hạn"
-    )
+    assert "Mức án" in send(
+        cluster, a, sender, "tôi muốn tự kiểm tra điều kiện đặc xá cho chồng"
+    ) + send(cluster, a, sender, "tù có thời hạn")
     engine = create_engine(cluster.settings.tracker_url)
     with engine.begin() as conn:  # as if the family wrote last 61 minutes ago
         conn.execute(
@@ -175,7 +178,7 @@ def test_a_conversation_silent_for_an_hour_starts_a_new_session(cluster: Cluster
             {"sender": sender},
         )
     engine.dispose()
-    reply = send(b, sender, "5 năm")
+    reply = send(cluster, b, sender, "5 năm")
     assert "chấp hành được bao lâu" not in reply  # the old form is not continued
     events = tracker_events(cluster, sender)  # every session's events
     starts = [i for i, e in enumerate(events) if e["event"] == "session_started"]
@@ -257,5 +260,5 @@ def test_the_killed_replica_comes_back(cluster: Cluster) -> None:
     cluster.start_rasa(1)
     cluster.wait_ready()
     assert "Nguồn:" in send(
-        cluster.settings.rasa_replicas[1], "cl-back", "hồ sơ đặc xá gồm những gì"
+        cluster, cluster.settings.rasa_replicas[1], "cl-back", "hồ sơ đặc xá gồm những gì"
     )
