@@ -121,5 +121,5 @@ def serve(settings: Settings) -> None:
         port=settings.web_port,
         log_level="warning",
         access_log=False,
-        ws="none",  # no websockets here; rasa-sdk pins an old websockets uvicorn cannot use
+        ws="none",  # no websockets here
     )

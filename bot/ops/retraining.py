@@ -147,12 +147,9 @@ async def train(nlu: Path, work: Path) -> Path:
     return model
 
 
-@asynccontextmanager
-async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
-    """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
-    port, token = free_port(), secrets.token_urlsafe(24)
-    log = work / "check-server.log"
-    command = [
+def check_server_command(port: int, model: Path) -> list[str]:
+    """The check server's command line (our launcher; no secret in it: ps shows it)."""
+    return [
         str(RASA_PYTHON),
         "-m",
         "nlu",
@@ -167,14 +164,25 @@ async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, st
         "--credentials",
         str(ROOT / "credentials.yml"),
     ]
-    # Secrets of its own, in its environment (ps shows the command line to every local user);
-    # its REST channel stays closed like the served one's (nobody has its secret).
-    env = rasa_env() | {
+
+
+def check_server_env(token: str) -> dict[str, str]:
+    """Its environment: secrets of its own (its REST channel stays closed: nobody has its
+    secret), telemetry off."""
+    return rasa_env() | {
         "PYTHONPATH": str(ROOT),
         "AMNESTY_RASA_TOKEN": token,
         "AMNESTY_REST_SECRET": secrets.token_urlsafe(24),
         "AMNESTY_ACTIONS_SECRET": secrets.token_urlsafe(24),
     }
+
+
+@asynccontextmanager
+async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
+    """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
+    port, token = free_port(), secrets.token_urlsafe(24)
+    log = work / "check-server.log"
+    command, env = check_server_command(port, model), check_server_env(token)
     with open(log, "wb") as out:
         process = await asyncio.create_subprocess_exec(
             *command,
