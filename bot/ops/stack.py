@@ -38,6 +38,8 @@ RESTART_MAX_DELAY = 30.0
 STABLE_SECONDS = 60.0
 # Alphanumeric only (Rasa drops any other prefix): keeps our lock keys apart in a shared Redis.
 LOCK_KEY_PREFIX = "amnesty"
+# Rasa's Redis lock store, except that a waiting turn keeps its ticket (nlu/lock_store.py).
+LOCK_STORE_TYPE = "nlu.lock_store.PatientRedisLockStore"
 
 
 def free_port() -> int:
@@ -69,7 +71,7 @@ def tracker_store_config(url: str) -> dict[str, object]:
 
 
 def lock_store_config(redis_url: str) -> dict[str, object]:
-    """Rasa's Redis lock store for a redis:// URL, so replicas take turns on a conversation."""
+    """The Redis lock store for a redis:// URL, so replicas take turns on a conversation."""
     parsed = urlsplit(redis_url)
     if parsed.scheme not in {"redis", "rediss"}:
         raise SystemExit(f"AMNESTY_REDIS_URL: use a redis:// URL, not {redis_url!r}")
@@ -77,7 +79,7 @@ def lock_store_config(redis_url: str) -> dict[str, object]:
     if not db.isdigit():
         raise SystemExit(f"AMNESTY_REDIS_URL: the path must be a database number, not {db!r}")
     config: dict[str, object] = {
-        "type": "redis",
+        "type": LOCK_STORE_TYPE,
         "url": parsed.hostname or "127.0.0.1",
         "port": parsed.port or 6379,
         "db": int(db),

@@ -31,6 +31,10 @@ from tests.e2e.conftest import joined
 from tests.e2e.test_feedback_chat import REFERENCE, STORY
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+LOCK_LIFETIME = 20
+# One turn on 2 shared, loaded cores takes seconds; a turn waiting behind another one of its
+# family takes both. Generous: a timeout here proves nothing about the order.
+TURN_TIMEOUT = 120
 CASE = "kiểm tra giúp em: chồng em bị 6 năm tù tội trộm cắp tài sản"
 ANSWERS = ("4 năm", "tốt", "đã nộp xong", "không phải bồi thường", "0", "chưa", "không")
 SEND = '/give_feedback{"feedback_send":"yes"}'
@@ -53,7 +57,10 @@ def cluster(scratch_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "AMNESTY_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             "AMNESTY_DATABASE_URL": scratch_database,
             "AMNESTY_REDIS_URL": REDIS_URL,
-            "AMNESTY_LOCK_LIFETIME": "10",
+            # Production's value (deploy/amnesty-rasa@.service). It must exceed the slowest
+            # turn: a holder's ticket expires this long after it was issued, whatever it is
+            # doing. 10 s was below the eligibility turn on 2 loaded cores.
+            "AMNESTY_LOCK_LIFETIME": str(LOCK_LIFETIME),
         }
     )
     ports = Ports(
@@ -82,7 +89,7 @@ def send(cluster: Cluster, url: str, sender: str, message: str) -> str:
         f"{url}/webhooks/rest/webhook",
         json={"sender": sender, "message": message},
         headers={REST_SECRET_HEADER: secret(cluster.settings, "rest_secret")},
-        timeout=60,
+        timeout=TURN_TIMEOUT,
     )
     response.raise_for_status()
     return joined(response.json())
@@ -99,7 +106,7 @@ def tracker_events(cluster: Cluster, sender: str) -> list[dict[str, Any]]:
 
 def test_endpoints_use_the_lock_store_and_the_actions_balancer(cluster: Cluster) -> None:
     endpoints = yaml.safe_load((cluster.directory / "endpoints.yml").read_text("utf-8"))
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == cluster.settings.actions_url
     assert str(cluster.ports.actions_lb) in cluster.settings.actions_url
 
@@ -124,10 +131,13 @@ def two_messages_at_once(cluster: Cluster) -> None:
     send(cluster, a, sender, "xin chào")  # the session exists before the race
     second = "hồ sơ đặc xá gồm những gì"
     replies: dict[str, str] = {}
+    took: dict[str, float] = {}
 
     def post(url: str, message: str, delay: float) -> None:
         time.sleep(delay)
+        started = time.monotonic()
         replies[message] = send(cluster, url, sender, message)
+        took[message[:12]] = round(time.monotonic() - started, 1)
 
     # 50 ms apart: Rasa's Redis ticket is a read-then-write, so two arrivals within the
     # same millisecond could both get the first ticket (see docs/deployment.md).
@@ -138,17 +148,19 @@ def two_messages_at_once(cluster: Cluster) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=90)
-    assert replies.get(CASE) and replies.get(second)
+        thread.join(timeout=TURN_TIMEOUT + 30)
+    # Seconds per turn, for a failure: a first turn longer than the lifetime lost its lock.
+    timing = f"seconds per turn {took}, lock lifetime {LOCK_LIFETIME} s"
+    assert replies.get(CASE) and replies.get(second), timing
     events = tracker_events(cluster, sender)
     kinds = [e["event"] for e in events]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
-    assert len(users) == 3, kinds  # "xin chào", then the two sent at once
+    assert len(users) == 3, (kinds, timing)  # "xin chào", then the two sent at once
     first_turn, second_turn = users[1], users[2]
-    assert "6 năm" in events[first_turn]["text"]  # the order of arrival
-    assert "hồ sơ" in events[second_turn]["text"]
-    assert "bot" in kinds[first_turn:second_turn], kinds  # the first was answered first
-    assert "bot" in kinds[second_turn:], kinds
+    assert "6 năm" in events[first_turn]["text"], timing  # the order of arrival
+    assert "hồ sơ" in events[second_turn]["text"], timing
+    assert "bot" in kinds[first_turn:second_turn], (kinds, timing)  # the first answered first
+    assert "bot" in kinds[second_turn:], (kinds, timing)
 
 
 def test_two_messages_at_once_on_two_replicas_are_handled_in_order(cluster: Cluster) -> None:

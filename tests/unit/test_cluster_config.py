@@ -34,7 +34,7 @@ def test_redis_url_selects_the_redis_lock_store(tmp_path: Path) -> None:
         AMNESTY_ACTIONS_URL="http://lb.local:5055/webhook",
     )
     assert written["lock_store"] == {
-        "type": "redis",
+        "type": "nlu.lock_store.PatientRedisLockStore",
         "url": "redis.local",
         "port": 6380,
         "db": 2,

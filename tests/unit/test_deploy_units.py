@@ -76,7 +76,7 @@ def test_verify_catches_a_start_command_that_does_not_exist(tmp_path: Path) -> N
 
 def test_endpoints_example_has_the_lock_store_and_the_balancer() -> None:
     endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${AMNESTY_ACTIONS_URL}"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
 
