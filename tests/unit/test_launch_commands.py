@@ -13,7 +13,13 @@ import pytest
 from bot.ops import cluster as cluster_module
 from bot.ops.cluster import Cluster, Ports, cluster_settings, redis_without_password
 from bot.ops.retraining import check_server_command, check_server_env
-from bot.ops.stack import actions_command, ensure_secrets, launcher_env, rasa_command
+from bot.ops.stack import (
+    actions_command,
+    ensure_secrets,
+    launcher_env,
+    rasa_command,
+    restart_delay,
+)
 from bot.ops.training import RASA_PYTHON, rasa_env, train_command
 from settings import SECRET_FILES, Settings, from_env, secret, secret_path
 
@@ -118,3 +124,7 @@ def test_the_cluster_prints_redis_without_its_password() -> None:
     )
     assert redis_without_password("redis://u:p@r/0") == "redis://u:***@r/0"
     assert redis_without_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_a_crashing_child_is_restarted_later_and_later() -> None:
+    assert [restart_delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
