@@ -36,6 +36,7 @@ APP_PYTHON = Path(sys.executable)
 RESTART_FIRST_DELAY = 1.0
 RESTART_MAX_DELAY = 30.0
 STABLE_SECONDS = 60.0
+UMASK = 0o077
 # Alphanumeric only (Rasa drops any other prefix): keeps our lock keys apart in a shared Redis.
 LOCK_KEY_PREFIX = "amnesty"
 # Rasa's Redis lock store, except that a waiting turn keeps its ticket (nlu/lock_store.py).
@@ -150,9 +151,14 @@ def ensure_secrets(settings: Settings) -> dict[str, str]:
 def spawn(
     log_dir: Path, name: str, args: list[str], env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
-    """Start one process in its own session, its output appended to ``log_dir/<name>.log``."""
+    """Start one process in its own session, its output appended to ``log_dir/<name>.log``.
+
+    With umask 077, as the systemd units (security review M10): its log, and the databases,
+    spool files and logs it creates, are readable by the owner only.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+    fd = os.open(log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "ab") as log:  # the child keeps its own copy
         return subprocess.Popen(
             args,
             cwd=ROOT,
@@ -160,6 +166,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=UMASK,
         )
 
 

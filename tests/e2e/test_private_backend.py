@@ -68,10 +68,18 @@ def test_no_secret_on_any_command_line(assistant: Assistant) -> None:
         assert "--auth-token" not in cmdline
 
 
-def test_secret_files_are_private(assistant: Assistant) -> None:
+def test_secret_files_logs_and_what_the_children_write_are_private(assistant: Assistant) -> None:
     var = assistant.settings.var_dir
-    for name in [*(SECRET_FILES[n][1] for n in SECRET_FILES), "endpoints.yml"]:
-        assert (var / name).stat().st_mode & 0o077 == 0, name
+    assistant.send("xin chào")  # Rasa has written to its tracker database
+    written = [
+        *(var / SECRET_FILES[n][1] for n in SECRET_FILES),
+        var / "endpoints.yml",
+        var / "tracker.db",  # created by the Rasa child
+        *(var / "logs").glob("*.log"),
+    ]
+    assert len(written) > 6
+    for path in written:
+        assert path.stat().st_mode & 0o077 == 0, path
 
 
 def test_rest_channel_wants_the_secret(assistant: Assistant) -> None:
