@@ -60,7 +60,9 @@ def rasa_arguments(args: list[str], settings: Settings) -> list[str]:
         return args
     refuse_token_argument(args)
     export_channel_secrets(settings)
-    return [*args, "--auth-token", secret(settings, "rasa_token")]
+    # One argument with "=": a token may start with "-" (token_urlsafe), which argparse would
+    # otherwise take for an option and refuse ("expected one argument").
+    return [*args, f"--auth-token={secret(settings, 'rasa_token')}"]
 
 
 def main(argv: list[str] | None = None) -> None:

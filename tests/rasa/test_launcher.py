@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa.__main__ import create_argument_parser
 
 from nlu.__main__ import rasa_arguments, refuse_token_argument
 from settings import from_env
@@ -38,8 +39,7 @@ def test_run_gets_the_token_inside_the_process_and_the_secrets_in_its_environmen
         "run",
         "-p",
         "5005",
-        "--auth-token",
-        "tok",
+        "--auth-token=tok",
     ]
     assert os.environ["AMNESTY_REST_SECRET"] == "rest"  # for credentials.yml's ${...}
     assert os.environ["AMNESTY_ACTIONS_SECRET"] == "a"  # for endpoints.yml's ${...}
@@ -63,3 +63,20 @@ def test_the_launcher_leaves_telemetry_disabled_where_plain_rasa_enables_it(
     # RASA_TELEMETRY_ENABLED=false, and a later command without the variable then reports.
     rasa = Path(sys.executable).parent / "rasa"
     assert telemetry_config([str(rasa), "telemetry"], tmp_path / "plain")["enabled"] is True
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """secrets.token_urlsafe can start with "-": 1 run in 64 of the retraining's check server
+    failed with "argument -t/--auth-token: expected one argument" before."""
+    settings = from_env(
+        {
+            "AMNESTY_VAR_DIR": str(tmp_path),
+            "AMNESTY_RASA_TOKEN": "-dash_token",
+            "AMNESTY_REST_SECRET": "rest",
+            "AMNESTY_ACTIONS_SECRET": "a",
+        }
+    )
+    args = create_argument_parser().parse_args(rasa_arguments(["run", "--enable-api"], settings))
+    assert args.auth_token == "-dash_token"
