@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the lock files with every file's hash (uv pip compile --generate-hashes).
 #   requirements/app.lock   resolved from pyproject.toml's `app` and `dev` extras, Python 3.12
-#   requirements/rasa.lock  the same pins as before (a resolved set that rasa 3.6.21 needs on
-#                           Python 3.10; change a pin by hand), hashes refreshed
+#   requirements/rasa.lock  the same pins as before (the set rasa 3.6.21 needs, on Python 3.11;
+#                           change a pin by hand), hashes refreshed
 # Needs network access to PyPI. uv is installed into a throw-away folder, not into the project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +19,8 @@ uv=("$work/uv/bin/uv" pip compile --generate-hashes --no-header --index-url http
 
 grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' requirements/rasa.lock >"$work/rasa.in"
 {
-  echo "# Rasa's environment, Python 3.10. The pins are the resolved set (rasa 3.6.21 + underthesea + test tools);"
-  echo "# scripts/lock.sh adds every file's hash (uv pip compile --no-deps --generate-hashes)."
-  echo "# Installed by scripts/setup.sh with --require-hashes --no-deps."
-  "${uv[@]}" "$work/rasa.in" --no-deps --no-annotate --python-version 3.10 -q -o -
+  grep '^#' requirements/rasa.lock
+  "${uv[@]}" "$work/rasa.in" --no-deps --no-annotate --python-version 3.11 -q -o -
 } >"$work/rasa.lock"
 
 mv "$work/app.lock" requirements/app.lock

@@ -80,3 +80,12 @@ def test_a_token_starting_with_a_dash_reaches_rasa_whole(
     )
     args = create_argument_parser().parse_args(rasa_arguments(["run", "--enable-api"], settings))
     assert args.auth_token == "-dash_token"
+
+
+def test_rasa_runs_on_python_3_11_with_its_plots() -> None:
+    """docs/platform.md: Rasa 3.6 on 3.11, with matplotlib 3.7 (rasa test's plots)."""
+    import matplotlib
+    from rasa.utils.plotting import plot_confusion_matrix  # imports matplotlib.pyplot
+
+    assert sys.version_info[:2] == (3, 11)
+    assert matplotlib.__version__.startswith("3.7.") and callable(plot_confusion_matrix)

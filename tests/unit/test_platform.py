@@ -1,4 +1,4 @@
-"""The platform (docs/platform.md): two locked environments, Python 3.10 for Rasa and 3.12 for
+"""The platform (docs/platform.md): two locked environments, Python 3.11 for Rasa and 3.12 for
 the application, installed with hashes; scripts/setup.sh finds the interpreters or says what
 to install."""
 
@@ -36,7 +36,10 @@ def test_every_locked_package_is_pinned_with_its_hashes(lock: str) -> None:
 
 def test_setup_installs_only_what_the_lock_names_and_checks_the_hashes() -> None:
     text = SETUP.read_text(encoding="utf-8")
-    assert "--no-deps --require-hashes -r" in text
+    assert '--no-deps --require-hashes "$@" -r "$lock"' in text
+    # Only Rasa's environment overrides a Requires-Python (rasa 3.6.21 says <3.11).
+    assert 'make_env .venv-rasa "$PY_RASA" requirements/rasa.lock --ignore-requires-python' in text
+    assert 'make_env .venv-app "$PY_APP" requirements/app.lock\n' in text
 
 
 def test_the_application_runs_on_python_3_12() -> None:
@@ -59,10 +62,13 @@ def run_setup(path: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_setup_says_what_to_install_when_python_3_10_is_missing(tmp_path: os.PathLike) -> None:
-    # A PATH with bash and coreutils but neither Python 3.10 nor pyenv.
+def test_setup_says_what_to_install_when_a_python_is_missing(tmp_path: os.PathLike) -> None:
+    # A PATH with bash and coreutils but no pyenv: /usr/bin has one of the two versions at most.
     result = run_setup(f"{tmp_path}:/usr/bin:/bin")
-    if "Python 3.10 was not found" not in result.stderr:
-        pytest.skip("this machine has a Python 3.10 in /usr/bin")
+    missing = re.search(r"Python (3\.1[12]) was not found", result.stderr)
+    if missing is None:
+        pytest.skip("this machine has Python 3.11 and 3.12 in /usr/bin")
+    version = missing.group(1)
     assert result.returncode == 1
-    assert "pyenv install 3.10" in result.stderr and "PYTHON310=" in result.stderr
+    assert f"pyenv install {version}" in result.stderr
+    assert f"PYTHON{version.replace('.', '')}=" in result.stderr
