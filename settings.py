@@ -1,12 +1,16 @@
 """Configuration of every process, read once from environment variables.
 
-Nothing secret has a default here: the Rasa token is generated per run when unset.
+Nothing secret has a default here. The three shared secrets (Rasa's API token, the REST
+channel's header, the action server's header) come from the environment or, when unset, from
+a 0600 file under ``var_dir`` that ``make run`` generates once (:func:`secret`). The Rasa
+environment imports this module too (``nlu/__main__.py``): keep it Python 3.10 and stdlib only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +40,11 @@ class Settings:
     web_port: int
     rasa_token: str | None
     var_dir: Path
+    # Sent by the gateway in REST_SECRET_HEADER and required by Rasa's REST channel
+    # (nlu/channels.py), and sent by Rasa in ACTIONS_SECRET_HEADER and required by the action
+    # server (actions/__main__.py). None: the var_dir file of SECRET_FILES.
+    rest_secret: str | None = None
+    actions_secret: str | None = None
     # Signs the staff web app's session cookie; when unset, generated once into var_dir.
     secret_key: str | None = None
     # The day the assistant answers as of (rounds "now", "năm nay", periods that end): unset =
@@ -175,6 +184,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         web_port=_int(env, "AMNESTY_WEB_PORT", 8000),
         rasa_token=env.get("AMNESTY_RASA_TOKEN") or None,
         var_dir=var_dir,
+        rest_secret=env.get("AMNESTY_REST_SECRET") or None,
+        actions_secret=env.get("AMNESTY_ACTIONS_SECRET") or None,
         secret_key=env.get("AMNESTY_SECRET_KEY") or None,
         today=_date(env, "AMNESTY_TODAY"),
         staff_session_minutes=_int(env, "AMNESTY_STAFF_SESSION_MINUTES", 480),
@@ -218,6 +229,45 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         actions_url=(_urls(env, "AMNESTY_ACTIONS_URL") or (None,))[0],
         lock_lifetime=_int(env, "AMNESTY_LOCK_LIFETIME", 20),
     )
+
+
+# Shared secrets: Settings field -> (environment variable, file under var_dir when unset).
+SECRET_FILES = {
+    "rasa_token": ("AMNESTY_RASA_TOKEN", "rasa_token"),
+    "rest_secret": ("AMNESTY_REST_SECRET", "rest_secret"),
+    "actions_secret": ("AMNESTY_ACTIONS_SECRET", "actions_secret"),
+}
+REST_SECRET_HEADER = "X-Amnesty-Rest-Secret"
+ACTIONS_SECRET_HEADER = "X-Amnesty-Actions-Secret"
+
+
+def secret_path(settings: Settings, name: str) -> Path:
+    return settings.var_dir / SECRET_FILES[name][1]
+
+
+def secret(settings: Settings, name: str) -> str:
+    """A shared secret (a key of SECRET_FILES): configured, or read from its 0600 file.
+
+    SystemExit saying what to do when neither is there, or the file is readable by others.
+    """
+    configured = getattr(settings, name)
+    if configured:
+        return str(configured)
+    variable, _ = SECRET_FILES[name]
+    path = secret_path(settings, name)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise SystemExit(
+            f"{variable} is not set and {path} does not exist: set it, or start the assistant "
+            "with `make run`, which generates it"
+        ) from None
+    if mode & 0o077:
+        raise SystemExit(f"{path} is readable by others (mode {mode:o}): chmod 600 {path}")
+    if not value:
+        raise SystemExit(f"{path} is empty: delete it and start again, or set {variable}")
+    return value
 
 
 @lru_cache(maxsize=1)

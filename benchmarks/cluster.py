@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bot.channels.rasa_client import rest_headers
 from bot.ops.cluster import Cluster, Ports, cluster_settings, unreachable_services
 from bot.ops.stack import free_port
 from bot.ops.training import ensure_model
@@ -81,7 +82,9 @@ def conversations(rounds: int) -> list[list[str]]:
     return plans
 
 
-async def drive(url: str, plans: list[list[str]]) -> tuple[list[float], int]:
+async def drive(
+    url: str, plans: list[list[str]], headers: dict[str, str]
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     run = uuid.uuid4().hex[:6]
@@ -97,7 +100,7 @@ async def drive(url: str, plans: list[list[str]]) -> tuple[list[float], int]:
                 errors += 1
 
     limits = httpx.Limits(max_connections=SENDERS)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
         await asyncio.gather(*(sender(i, plan, client) for i, plan in enumerate(plans)))
     return latencies, errors
 
@@ -127,11 +130,12 @@ def measure(replicas: int, rounds: int, model: Path) -> Result:
         cluster.start()
         try:
             url = f"{settings.rasa_urls[0]}/webhooks/rest/webhook"
-            asyncio.run(drive(url, [list(FORM[:2])] * (replicas * 2)))  # warm every replica
+            rest = rest_headers(settings)
+            asyncio.run(drive(url, [list(FORM[:2])] * (replicas * 2), rest))  # warm every replica
             plans = conversations(rounds)
             before = cpu_ticks(cluster.pids()), cpu_ticks(cluster.pids("rasa"))
             started = time.perf_counter()
-            latencies, errors = asyncio.run(drive(url, plans))
+            latencies, errors = asyncio.run(drive(url, plans, rest))
             seconds = time.perf_counter() - started
             cpu = (cpu_ticks(cluster.pids()) - before[0]) / TICK
             rasa_cpu = (cpu_ticks(cluster.pids("rasa")) - before[1]) / TICK

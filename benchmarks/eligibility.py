@@ -27,6 +27,7 @@ import yaml
 
 from actions.calendar import Calendar
 from actions.router import today_of
+from bot.channels.rasa_client import rest_headers
 from knowledge.db import session_factory
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import round_named
@@ -193,9 +194,9 @@ async def one(
     )
 
 
-async def measure(rasa_url: str, token: str, calendar: Calendar) -> Report:
+async def measure(rasa_url: str, token: str, calendar: Calendar, headers: dict[str, str]) -> Report:
     report = Report()
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as client:
         for path in MESSAGES:
             items = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
             for item in items:
@@ -210,7 +211,9 @@ def main() -> None:
 
     with scratch_stack() as scratch:
         s = scratch.settings
-        report = asyncio.run(measure(s.rasa_url, scratch.stack.token, calendar_of(s)))
+        report = asyncio.run(
+            measure(s.rasa_url, scratch.stack.token, calendar_of(s), rest_headers(s))
+        )
     print(report.markdown())
 
 

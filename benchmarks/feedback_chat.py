@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from benchmarks.run import pct
 from benchmarks.scratch import scratch_stack
+from bot.channels.rasa_client import rest_headers
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
 
@@ -45,10 +46,12 @@ async def family(client: httpx.AsyncClient, hook: str, sender: str, n: int) -> f
     return seconds if REFERENCE.search(reply) else None
 
 
-async def measure(rasa_url: str, families: int, rounds: int) -> list[float | None]:
+async def measure(
+    rasa_url: str, families: int, rounds: int, headers: dict[str, str]
+) -> list[float | None]:
     hook = f"{rasa_url}/webhooks/rest/webhook"
     results: list[float | None] = []
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as client:
         for r in range(rounds):
             results += await asyncio.gather(
                 *(
@@ -66,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with scratch_stack() as scratch:
         settings = scratch.settings
-        results = asyncio.run(measure(settings.rasa_url, args.families, args.rounds))
+        results = asyncio.run(
+            measure(settings.rasa_url, args.families, args.rounds, rest_headers(settings))
+        )
         with session_factory(settings.database_url)() as session:
             stored = session.scalar(
                 select(func.count())

@@ -27,7 +27,7 @@ from knowledge.feedback.items import KINDS
 from knowledge.feedback.report import PERIODS, Report, bars, build_report, hours_text, report_xlsx
 from knowledge.models import FeedbackEvent, FeedbackItem
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Items are sent through March 2026 (Vietnam time); the report is made on 5 April.
 MONTH_START = dt.datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
 NOW = dt.datetime(2026, 4, 5, 3, 0, tzinfo=UTC)

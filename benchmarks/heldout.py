@@ -13,10 +13,10 @@ from settings import Settings
 
 
 def main() -> None:
-    from settings import get_settings
+    from settings import get_settings, secret
 
     settings = get_settings()
-    token = (settings.var_dir / "rasa_token").read_text().strip()
+    token = secret(settings, "rasa_token")
     report = asyncio.run(evaluate(settings.rasa_url, token, load()))
     print(report.markdown())
     for (gold, pred), n in report.confusions().most_common(20):

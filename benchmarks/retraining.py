@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.scratch import scratch_stack
+from bot.channels.rasa_client import rest_headers
 from bot.ops.heldout import FLOORS
 from bot.ops.retraining import check, decide, prepare_data, train
 from bot.ops.training import fingerprint
@@ -28,9 +29,9 @@ EXAMPLE = ("ask_other_measures", "xin hỏi tha tù trước thời hạn có đ
 QUESTION = "điều kiện để được đặc xá là gì"
 
 
-async def _family(url: str, stop: asyncio.Event) -> list[float]:
+async def _family(url: str, stop: asyncio.Event, headers: dict[str, str]) -> list[float]:
     seconds = []
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as client:
         n = 0
         while not stop.is_set():
             n += 1
@@ -46,7 +47,7 @@ async def _family(url: str, stop: asyncio.Event) -> list[float]:
 
 async def _swap(settings, run_id, candidate, accuracy):  # type: ignore[no-untyped-def]
     stop = asyncio.Event()
-    family = asyncio.create_task(_family(settings.rasa_url, stop))
+    family = asyncio.create_task(_family(settings.rasa_url, stop, rest_headers(settings)))
     await asyncio.sleep(2)
     started = time.perf_counter()
     outcome = await decide(settings, run_id, candidate, accuracy, FLOORS, 1)

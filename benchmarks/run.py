@@ -19,6 +19,7 @@ import httpx
 from benchmarks import eligibility
 from benchmarks.heldout import entry_choice
 from benchmarks.scratch import scratch_stack
+from bot.channels.rasa_client import rest_headers
 from bot.ops.heldout import FLOORS, evaluate, load
 from bot.ops.training import build_training_data, rasa_env, train_command
 from settings import ROOT
@@ -51,11 +52,15 @@ def rss_mb(pid: int) -> float:
 
 
 async def load_run(
-    url: str, bodies: list[dict], concurrency: int, params: dict | None = None
+    url: str,
+    bodies: list[dict],
+    concurrency: int,
+    params: dict | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[list[float], float]:
     semaphore = asyncio.Semaphore(concurrency)
     times: list[float] = []
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as client:
 
         async def one(body: dict) -> None:
             async with semaphore:
@@ -124,7 +129,10 @@ def main() -> None:
             "",
             asyncio.run(
                 eligibility.measure(
-                    settings.rasa_url, stack.token, eligibility.calendar_of(settings)
+                    settings.rasa_url,
+                    stack.token,
+                    eligibility.calendar_of(settings),
+                    rest_headers(settings),
                 )
             ).markdown(),
             "",
@@ -138,8 +146,9 @@ def main() -> None:
         replies = [
             {"sender": f"bench-{i}", "message": q} for i, q in enumerate(REPLY_QUESTIONS * 12)
         ]
-        rseq, _ = asyncio.run(load_run(hook, replies[:48], 1))
-        rconc, rwall = asyncio.run(load_run(hook, replies, 16))
+        rest = rest_headers(settings)
+        rseq, _ = asyncio.run(load_run(hook, replies[:48], 1, headers=rest))
+        rconc, rwall = asyncio.run(load_run(hook, replies, 16, headers=rest))
         lines += [
             "",
             "## Speed",

@@ -10,7 +10,7 @@ from bot.ops.stack import Stack, channel_lines
 from bot.ops.training import ensure_model
 from knowledge.__main__ import load
 from knowledge.local.files import private_umask
-from settings import get_settings
+from settings import get_settings, secret
 
 
 def run(open_browser: bool) -> int:
@@ -35,7 +35,7 @@ def run(open_browser: bool) -> int:
             webbrowser.open(url)
         from bot.channels.console import chat
 
-        chat(settings.rasa_url)
+        chat(settings.rasa_url, secret(settings, "rest_secret"))
     except KeyboardInterrupt:
         pass
     finally:

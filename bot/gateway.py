@@ -37,7 +37,7 @@ from knowledge.feedback.spool import Spool, SpoolWorker, spool_directory
 from knowledge.kb.rechecks import flag_database
 from knowledge.local.files import private_dir
 from knowledge.local.received import Received, received_directory
-from settings import Settings
+from settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 RETENTION_EVERY = 24 * 3600.0  # seconds between two runs of the retention rule
@@ -49,7 +49,7 @@ async def keep_retention(settings: Settings, every: float = RETENTION_EVERY) -> 
     does it once); it never migrates the schema (that happens at process start)."""
     while True:
         try:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             done = await asyncio.to_thread(retention_everywhere, settings, now, "gateway")
             if done.total:
                 logger.info("Retention applied: %s", done)
@@ -75,7 +75,11 @@ async def keep_rechecks(settings: Settings, every: float = RETENTION_EVERY) -> N
 def build_gateway(settings: Settings, shared_prefix: str) -> Gateway:
     """The gateway's shared state: one Rasa client and one inbox for every channel."""
     shared = SharedState.from_settings(settings, shared_prefix)
-    rasa = RasaClient(settings.rasa_urls, timeout=settings.channel_rasa_timeout)
+    rasa = RasaClient(
+        settings.rasa_urls,
+        timeout=settings.channel_rasa_timeout,
+        secret=secret(settings, "rest_secret"),
+    )
     received = Received(received_directory(settings))
     sessions = session_factory(settings.database_url)
     inbox = Inbox(settings, rasa, sessions, shared, received)
@@ -191,7 +195,7 @@ def _database_answers(url: str) -> bool:
 async def _redis_answers(gateway: Gateway) -> bool:
     try:
         await asyncio.wait_for(gateway.shared.check(), READY_TIMEOUT)
-    except (SystemExit, asyncio.TimeoutError):
+    except (TimeoutError, SystemExit):
         return False
     return True
 

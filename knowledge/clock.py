@@ -11,12 +11,12 @@ VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
     """A stored time with its zone: a naive value is UTC, as SQLite keeps them."""
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def vietnam_today(now: dt.datetime | None = None) -> dt.date:
@@ -26,7 +26,7 @@ def vietnam_today(now: dt.datetime | None = None) -> dt.date:
 
 def vietnam_midnight(day: dt.date) -> dt.datetime:
     """The start of ``day`` on Vietnam's clock, as a UTC time (as times are stored)."""
-    return dt.datetime.combine(day, dt.time(), VIETNAM).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), VIETNAM).astimezone(dt.UTC)
 
 
 def vn_date_time(value: dt.datetime | None, empty: str = "") -> str:

@@ -201,7 +201,7 @@ class EntryVersion(Base):
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class FeedbackItem(Base):

@@ -126,7 +126,7 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
         return None
     if _hasher().check_needs_rehash(stored):
         user.password_hash = _hasher().hash(password)
-    user.last_login = dt.datetime.now(dt.timezone.utc)
+    user.last_login = dt.datetime.now(dt.UTC)
     return user
 
 

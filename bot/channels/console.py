@@ -22,27 +22,27 @@ def show(replies: list[Reply]) -> list[str]:
     return payloads
 
 
-async def _send(rasa_url: str, sender: str, text: str) -> list[Reply]:
-    rasa = RasaClient(rasa_url, timeout=60, attempts=1)
+async def _send(rasa_url: str, secret: str, sender: str, text: str) -> list[Reply]:
+    rasa = RasaClient(rasa_url, timeout=60, secret=secret, attempts=1)
     try:
         return await rasa.send(sender, text)
     finally:
         await rasa.aclose()
 
 
-def send(rasa_url: str, sender: str, text: str) -> list[Reply]:
+def send(rasa_url: str, secret: str, sender: str, text: str) -> list[Reply]:
     """One message through :class:`RasaClient` (the terminal itself stays synchronous)."""
-    return asyncio.run(_send(rasa_url, sender, text))
+    return asyncio.run(_send(rasa_url, secret, sender, text))
 
 
-def chat(rasa_url: str) -> None:
+def chat(rasa_url: str, secret: str) -> None:
     """Read lines until Ctrl-D (or Ctrl-C, which the caller handles)."""
     sender = f"console:{uuid.uuid4().hex[:12]}"
     print("Gõ câu hỏi rồi nhấn Enter. Gõ số để chọn nút. Ctrl-C hoặc Ctrl-D để thoát.")
     text = "xin chào"
     while True:
         try:
-            payloads = show(send(rasa_url, sender, text))
+            payloads = show(send(rasa_url, secret, sender, text))
         except RasaUnavailable:
             payloads = []
             print(f"\n🤖 {BUSY}")

@@ -29,6 +29,8 @@ from typing import Any
 
 import httpx
 
+from settings import REST_SECRET_HEADER, Settings, secret
+
 logger = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({502, 503, 504})
 MIN_ATTEMPTS = 3
@@ -42,6 +44,11 @@ LOCK_GAP = 2.0
 # Rasa strips whitespace and reads text starting with "/" as an intent. A zero-width space in
 # front keeps typed text as text; the normaliser removes it before the model sees it.
 TYPED_TEXT_MARK = "\u200b"
+
+
+def rest_headers(settings: Settings) -> dict[str, str]:
+    """The header Rasa's REST channel requires (for scripts that call it directly)."""
+    return {REST_SECRET_HEADER: secret(settings, "rest_secret")}
 
 
 def as_typed_text(text: str) -> str:
@@ -76,7 +83,8 @@ class RasaClient:
     """Sends one user message and returns the bot's replies, retrying on another server.
 
     ``urls`` are tried in turn (one URL: a load balancer, tried again); ``attempts`` bounds
-    the tries (default: every URL once, at least :data:`MIN_ATTEMPTS`).
+    the tries (default: every URL once, at least :data:`MIN_ATTEMPTS`). ``secret`` goes in
+    the header Rasa's REST channel requires (``nlu/channels.py``; ``settings.secret``).
     """
 
     def __init__(
@@ -84,6 +92,7 @@ class RasaClient:
         urls: str | Sequence[str],
         timeout: float = 30.0,
         *,
+        secret: str,
         attempts: int | None = None,
         backoff: float = BACKOFF,
         lock_gap: float = LOCK_GAP,
@@ -95,7 +104,9 @@ class RasaClient:
         self.attempts = attempts or max(MIN_ATTEMPTS, len(self.urls))
         self.backoff = backoff
         self.lock_gap = lock_gap
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(
+            timeout=timeout, transport=transport, headers={REST_SECRET_HEADER: secret}
+        )
 
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None

@@ -234,7 +234,7 @@ class ZaloClient:
                 "no Zalo access token stored: set AMNESTY_ZALO_ACCESS_TOKEN and "
                 "AMNESTY_ZALO_REFRESH_TOKEN (from the OA authorisation) and restart"
             )
-        if pair.expires_at is not None and pair.expires_at <= dt.datetime.now(dt.timezone.utc):
+        if pair.expires_at is not None and pair.expires_at <= dt.datetime.now(dt.UTC):
             return await self.refresh(pair.access_token)
         return pair.access_token
 
@@ -245,7 +245,7 @@ class ZaloClient:
             pair = state.TokenPair(
                 pair.access_token,
                 pair.refresh_token,
-                pair.expires_at.replace(tzinfo=dt.timezone.utc),
+                pair.expires_at.replace(tzinfo=dt.UTC),
             )
         return pair
 
@@ -294,7 +294,7 @@ class ZaloClient:
         return state.TokenPair(
             data["access_token"],
             data.get("refresh_token") or refresh_token,
-            dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=lifetime - 60),
+            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime - 60),
         )
 
     async def aclose(self) -> None:

@@ -15,6 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from sqlalchemy import create_engine, inspect
@@ -23,15 +24,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ops.stack import (
     APP_PYTHON,
+    actions_command,
     check_alive,
-    rasa_token,
+    ensure_secrets,
+    launcher_env,
+    rasa_command,
     spawn,
     stop_all,
     wait_answering,
     write_endpoints,
 )
-from bot.ops.training import RASA_ENV, rasa_env
-from settings import ROOT, Settings
+from bot.ops.training import rasa_env
+from settings import Settings
 
 NGINX = Path("/usr/sbin/nginx")
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -104,8 +108,9 @@ def unreachable_services(settings: Settings) -> list[str]:
     try:
         redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=2).ping()
     except redis.RedisError as exc:
+        shown = redis_without_password(settings.redis_url or DEFAULT_REDIS_URL)
         problems.append(
-            f"Redis ({settings.redis_url}) is not reachable ({exc.__class__.__name__}); "
+            f"Redis ({shown}) is not reachable ({exc.__class__.__name__}); "
             f"start it with: {START_REDIS}"
         )
     return problems
@@ -195,21 +200,17 @@ class Cluster:
     def _env(self, **extra: str) -> dict[str, str]:
         s = self.settings
         env = dict(os.environ)
+        env.update(launcher_env(s))
         env.update(
             {
-                "PYTHONPATH": str(ROOT),
                 "AMNESTY_DATABASE_URL": s.database_url,
                 "AMNESTY_TRACKER_URL": s.tracker_url,
                 "AMNESTY_REDIS_URL": s.redis_url or "",
-                "AMNESTY_VAR_DIR": str(s.var_dir),
-                "AMNESTY_HOST": s.host,
                 "AMNESTY_RASA_PORT": str(self.ports.rasa_lb),
                 "AMNESTY_RASA_URLS": ",".join(s.rasa_urls),
                 "AMNESTY_RASA_REPLICAS": ",".join(s.rasa_replicas),
-                "AMNESTY_RASA_TOKEN": self.token,
                 "AMNESTY_ACTIONS_URL": s.actions_url or "",
                 "AMNESTY_WEB_PORT": str(self.ports.web),
-                "SANIC_HOST": s.host,
             }
         )
         env.update(extra)
@@ -220,27 +221,13 @@ class Cluster:
 
     def start_rasa(self, index: int) -> None:
         """Start (or start again) Rasa replica ``index``."""
-        env = rasa_env() | {
-            "SANIC_HOST": self.settings.host,
-            "TICKET_LOCK_LIFETIME": str(self.settings.lock_lifetime),
-        }
-        args = [
-            str(RASA_ENV / "bin" / "rasa"),
-            "run",
-            "--enable-api",
-            "-i",
-            self.settings.host,
-            "-p",
-            str(self.ports.rasa[index]),
-            "--auth-token",
-            self.token,
-            "-m",
-            str(self.model),
-            "--endpoints",
-            str(self.directory / "endpoints.yml"),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-        ]
+        env = (
+            rasa_env()
+            | launcher_env(self.settings)
+            | {"TICKET_LOCK_LIFETIME": str(self.settings.lock_lifetime)}
+        )
+        endpoints = self.directory / "endpoints.yml"
+        args = rasa_command(self.settings, self.ports.rasa[index], self.model, endpoints)
         self._start(f"rasa-{index + 1}", args, env)
 
     def start(self) -> None:
@@ -253,11 +240,11 @@ class Cluster:
 
     def _start_all(self) -> None:
         s = self.settings
-        self.token = rasa_token(s)
+        self.token = ensure_secrets(s)["rasa_token"]
         write_endpoints(s)
         for i, port in enumerate(self.ports.actions):
-            args = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
-            self._start(f"actions-{i + 1}", args, self._env(AMNESTY_ACTIONS_PORT=str(port)))
+            env = self._env(AMNESTY_ACTIONS_PORT=str(port))
+            self._start(f"actions-{i + 1}", actions_command(port), env)
         self._start_nginx()
         # The first replica creates the tracker tables; several at once would race on them.
         self.start_rasa(0)
@@ -339,6 +326,17 @@ class Cluster:
         stop_all(self.processes)
 
 
+def redis_without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for printing)."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    user = parsed.username or ""
+    host = parsed.hostname or ""
+    port = f":{parsed.port}" if parsed.port else ""
+    return urlunsplit(parsed._replace(netloc=f"{user}:***@{host}{port}"))
+
+
 def print_urls(cluster: Cluster) -> None:
     s, p = cluster.settings, cluster.ports
     print(f"Web chat (gateway):     http://{s.host}:{p.web}/")
@@ -347,7 +345,9 @@ def print_urls(cluster: Cluster) -> None:
     print(f"Rasa replicas:          {', '.join(s.rasa_replicas)}")
     print(f"Action servers:         {', '.join(f'http://{s.host}:{x}' for x in p.actions)}")
     print(f"Database: {make_url(s.database_url).render_as_string(hide_password=True)}")
-    print(f"Redis: {s.redis_url}   Logs: {cluster.directory / 'logs'}")
+    print(
+        f"Redis: {redis_without_password(s.redis_url or '')}   Logs: {cluster.directory / 'logs'}"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:

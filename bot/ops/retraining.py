@@ -17,6 +17,7 @@ import asyncio
 import getpass
 import logging
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ops.heldout import FLOORS, evaluate
 from bot.ops.heldout import load as load_heldout
 from bot.ops.stack import free_port
-from bot.ops.training import RASA_ENV, fingerprint, rasa_env, train_command
+from bot.ops.training import RASA_PYTHON, fingerprint, rasa_env, train_command
 from knowledge.db import create_schema, engine_for, session_factory
 from knowledge.kb.queue import QueueError
 from knowledge.kb.training_export import training_yaml
@@ -116,7 +117,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), 20)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
 
@@ -146,29 +147,47 @@ async def train(nlu: Path, work: Path) -> Path:
     return model
 
 
-@asynccontextmanager
-async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
-    """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
-    port, token = free_port(), os.urandom(12).hex()
-    log = work / "check-server.log"
-    command = [
-        str(RASA_ENV / "bin" / "rasa"),
+def check_server_command(port: int, model: Path) -> list[str]:
+    """The check server's command line (our launcher; no secret in it: ps shows it)."""
+    return [
+        str(RASA_PYTHON),
+        "-m",
+        "nlu",
         "run",
         "--enable-api",
         "-i",
         "127.0.0.1",
         "-p",
         str(port),
-        "--auth-token",
-        token,
         "-m",
         str(model),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
     ]
+
+
+def check_server_env(token: str) -> dict[str, str]:
+    """Its environment: secrets of its own (its REST channel stays closed: nobody has its
+    secret), telemetry off."""
+    return rasa_env() | {
+        "PYTHONPATH": str(ROOT),
+        "AMNESTY_RASA_TOKEN": token,
+        "AMNESTY_REST_SECRET": secrets.token_urlsafe(24),
+        "AMNESTY_ACTIONS_SECRET": secrets.token_urlsafe(24),
+    }
+
+
+@asynccontextmanager
+async def scratch_server(model: Path, work: Path) -> AsyncIterator[tuple[str, str]]:
+    """A Rasa server of its own serving ``model`` (parse only); yields (url, token)."""
+    port, token = free_port(), secrets.token_urlsafe(24)
+    log = work / "check-server.log"
+    command, env = check_server_command(port, model), check_server_env(token)
     with open(log, "wb") as out:
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=work,
-            env=rasa_env() | {"SANIC_HOST": "127.0.0.1"},
+            env=env,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,

@@ -11,15 +11,19 @@ from settings import ROOT
 from vietnamese.training_data import build, to_yaml
 
 RASA_ENV = ROOT / ".venv-rasa"
+# Rasa is always started through our launcher, ``python -m nlu`` (telemetry off, no token on
+# the command line): never through .venv-rasa/bin/rasa.
+RASA_PYTHON = RASA_ENV / "bin" / "python"
 MODELS_DIR = ROOT / "models"
 BUILD_NLU = ROOT / "build" / "nlu" / "nlu.yml"
-# Everything the trained model depends on.
+# Everything the trained model depends on: the pipeline components of nlu/ (not its launcher
+# or REST channel), and of the Rasa lock only the versions (not the hashes).
 INPUTS = (
     "config.yml",
     "domain.yml",
     "data",
     "nlu_data",
-    "nlu",
+    "nlu/components.py",
     "vietnamese",
     "requirements/rasa.lock",
 )
@@ -34,8 +38,16 @@ def fingerprint(root: Path = ROOT) -> str:
         for file in files:
             if file.suffix in {".yml", ".yaml", ".py", ".lock"}:
                 digest.update(str(file.relative_to(root)).encode())
-                digest.update(file.read_bytes())
+                digest.update(pins(file) if file.suffix == ".lock" else file.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def pins(lock: Path) -> bytes:
+    """The ``name==version`` lines of a lock file, without its hashes and comments."""
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    return "\n".join(
+        sorted(line.split()[0] for line in lines if "==" in line.split("#")[0])
+    ).encode()
 
 
 def model_file(root: Path = ROOT) -> Path:
@@ -54,7 +66,9 @@ def rasa_env() -> dict[str, str]:
 def train_command(out: Path | str, name: str | None = None) -> list[str]:
     """The ``rasa train`` command line for our config, domain and built data."""
     command = [
-        str(RASA_ENV / "bin" / "rasa"),
+        str(RASA_PYTHON),
+        "-m",
+        "nlu",
         "train",
         "--config",
         "config.yml",

@@ -230,7 +230,7 @@ _REFERENCE_RE = re.compile(
 
 def _local_year(moment: dt.datetime) -> int:
     if moment.tzinfo is None:  # SQLite returns the stored UTC time without its zone
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(VIETNAM).year
 
 
@@ -326,7 +326,7 @@ def items_of_sender(session: Session, sender_id: str) -> list[FeedbackItem]:
 def _event(session: Session, item: FeedbackItem, **fields: Any) -> FeedbackEvent:
     event = FeedbackEvent(item=item, **fields)
     session.add(event)
-    item.updated_at = dt.datetime.now(dt.timezone.utc)
+    item.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
     return event
 

@@ -122,7 +122,7 @@ class Spool:
             except (ValueError, TypeError) as exc:
                 self._set_aside(path, exc)
                 continue
-            written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+            written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
             try:
                 with session_maker.begin() as session:
                     if forgotten.was_forgotten(session, draft.sender_id, written):
@@ -169,7 +169,7 @@ class Spool:
         for path in list(self.broken.iterdir()):
             try:
                 found = _SENDER.search(path.read_text(encoding="utf-8", errors="replace"))
-                written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+                written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
             except FileNotFoundError:
                 continue
             if found is None:

@@ -374,7 +374,7 @@ def _resolve(
     status: str,
     resolution: str,
 ) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for question in questions:
         question.status = status
         question.resolution = resolution[:200]

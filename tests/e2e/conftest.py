@@ -18,19 +18,26 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from bot.ops.stack import Stack, free_port
 from bot.ops.training import model_file
 from knowledge.__main__ import load
-from settings import Settings, from_env
+from settings import REST_SECRET_HEADER, Settings, from_env, secret
 
 
 @dataclass
 class Assistant:
     settings: Settings
     token: str
+    stack: Stack | None = None
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What the REST channel requires (nlu/channels.py), as the gateway sends it."""
+        return {REST_SECRET_HEADER: secret(self.settings, "rest_secret")}
 
     def send(self, text: str, sender: str | None = None) -> list[dict[str, Any]]:
         """One message through Rasa's REST channel; returns the bot's messages."""
         response = httpx.post(
             f"{self.settings.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender or f"test-{uuid.uuid4().hex[:8]}", "message": text},
+            headers=self.rest_headers,
             timeout=60,
         )
         response.raise_for_status()
@@ -66,7 +73,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     stack = Stack(settings, model)
     stack.start(web=True)
     try:
-        yield Assistant(settings, stack.token)
+        yield Assistant(settings, stack.token, stack)
     finally:
         stack.stop()
 

@@ -27,12 +27,16 @@ from bot.ops.training import model_file
 from knowledge.__main__ import load
 from knowledge.db import session_factory
 from knowledge.models import FeedbackItem
-from settings import ROOT, from_env
+from settings import REST_SECRET_HEADER, ROOT, from_env, secret
 from tests.databases import postgres_database_url
 from tests.e2e.conftest import joined
 from tests.e2e.test_feedback_chat import REFERENCE, STORY
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+LOCK_LIFETIME = 20
+# One turn on 2 shared, loaded cores takes seconds; a turn waiting behind another one of its
+# family takes both. Generous: a timeout here proves nothing about the order.
+TURN_TIMEOUT = 120
 CASE = "kiểm tra giúp em: chồng em bị 6 năm tù tội trộm cắp tài sản"
 ANSWERS = ("4 năm", "tốt", "đã nộp xong", "không phải bồi thường", "0", "chưa", "không")
 SEND = '/give_feedback{"feedback_send":"yes"}'
@@ -55,7 +59,10 @@ def cluster(scratch_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "AMNESTY_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             "AMNESTY_DATABASE_URL": scratch_database,
             "AMNESTY_REDIS_URL": REDIS_URL,
-            "AMNESTY_LOCK_LIFETIME": "10",
+            # Production's value (deploy/amnesty-rasa@.service). It must exceed the slowest
+            # turn: a holder's ticket expires this long after it was issued, whatever it is
+            # doing. 10 s was below the eligibility turn on 2 loaded cores.
+            "AMNESTY_LOCK_LIFETIME": str(LOCK_LIFETIME),
         }
     )
     ports = Ports(
@@ -81,10 +88,13 @@ def cluster(scratch_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         os.environ.pop("AMNESTY_WEB_ADDRESS_RATE", None)
 
 
-def send(url: str, sender: str, message: str) -> str:
+def send(cluster: Cluster, url: str, sender: str, message: str) -> str:
     """One message straight to one Rasa server's REST channel; the bot's joined text."""
     response = httpx.post(
-        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        headers={REST_SECRET_HEADER: secret(cluster.settings, "rest_secret")},
+        timeout=TURN_TIMEOUT,
     )
     response.raise_for_status()
     return joined(response.json())
@@ -101,7 +111,7 @@ def tracker_events(cluster: Cluster, sender: str) -> list[dict[str, Any]]:
 
 def test_endpoints_use_the_lock_store_and_the_actions_balancer(cluster: Cluster) -> None:
     endpoints = yaml.safe_load((cluster.directory / "endpoints.yml").read_text("utf-8"))
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == cluster.settings.actions_url
     assert str(cluster.ports.actions_lb) in cluster.settings.actions_url
 
@@ -109,11 +119,11 @@ def test_endpoints_use_the_lock_store_and_the_actions_balancer(cluster: Cluster)
 def test_a_form_answered_on_alternate_replicas_keeps_its_state(cluster: Cluster) -> None:
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-alt-{uuid.uuid4().hex[:6]}"
-    first = send(a, sender, CASE)
+    first = send(cluster, a, sender, CASE)
     assert "mức án" not in first.lower()  # the case was read on replica A
     reply = ""
     for i, answer in enumerate(ANSWERS):
-        reply = send(b if i % 2 == 0 else a, sender, answer)
+        reply = send(cluster, b if i % 2 == 0 else a, sender, answer)
     assert "Kết quả tự kiểm tra" in reply
     # every fact was kept across replicas: only the round's own time figure is missing
     assert "? Thời gian đã chấp hành: Đã chấp hành khoảng 4 năm" in reply
@@ -124,13 +134,16 @@ def two_messages_at_once(cluster: Cluster) -> None:
     """Send one sender's two turns 50 ms apart to replicas A and B; check the tracker."""
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-order-{uuid.uuid4().hex[:6]}"
-    send(a, sender, "xin chào")  # the session exists before the race
+    send(cluster, a, sender, "xin chào")  # the session exists before the race
     second = "hồ sơ đặc xá gồm những gì"
     replies: dict[str, str] = {}
+    took: dict[str, float] = {}
 
     def post(url: str, message: str, delay: float) -> None:
         time.sleep(delay)
-        replies[message] = send(url, sender, message)
+        started = time.monotonic()
+        replies[message] = send(cluster, url, sender, message)
+        took[message[:12]] = round(time.monotonic() - started, 1)
 
     # 50 ms apart: Rasa's Redis ticket is a read-then-write, so two arrivals within the
     # same millisecond could both get the first ticket (see docs/deployment.md).
@@ -141,17 +154,19 @@ def two_messages_at_once(cluster: Cluster) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=90)
-    assert replies.get(CASE) and replies.get(second)
+        thread.join(timeout=TURN_TIMEOUT + 30)
+    # Seconds per turn, for a failure: a first turn longer than the lifetime lost its lock.
+    timing = f"seconds per turn {took}, lock lifetime {LOCK_LIFETIME} s"
+    assert replies.get(CASE) and replies.get(second), timing
     events = tracker_events(cluster, sender)
     kinds = [e["event"] for e in events]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
-    assert len(users) == 3, kinds  # "xin chào", then the two sent at once
+    assert len(users) == 3, (kinds, timing)  # "xin chào", then the two sent at once
     first_turn, second_turn = users[1], users[2]
-    assert "6 năm" in events[first_turn]["text"]  # the order of arrival
-    assert "hồ sơ" in events[second_turn]["text"]
-    assert "bot" in kinds[first_turn:second_turn], kinds  # the first was answered first
-    assert "bot" in kinds[second_turn:], kinds
+    assert "6 năm" in events[first_turn]["text"], timing  # the order of arrival
+    assert "hồ sơ" in events[second_turn]["text"], timing
+    assert "bot" in kinds[first_turn:second_turn], (kinds, timing)  # the first answered first
+    assert "bot" in kinds[second_turn:], (kinds, timing)
 
 
 def test_two_messages_at_once_on_two_replicas_are_handled_in_order(cluster: Cluster) -> None:
@@ -167,9 +182,9 @@ def test_a_conversation_silent_for_an_hour_starts_a_new_session(cluster: Cluster
     last event's time in the shared tracker store."""
     a, b = cluster.settings.rasa_replicas
     sender = f"cl-expiry-{uuid.uuid4().hex[:6]}"
-    assert "Mức án" in send(a, sender, "tôi muốn tự kiểm tra điều kiện đặc xá cho chồng") + send(
-        a, sender, "tù có thời hạn"
-    )
+    assert "Mức án" in send(
+        cluster, a, sender, "tôi muốn tự kiểm tra điều kiện đặc xá cho chồng"
+    ) + send(cluster, a, sender, "tù có thời hạn")
     engine = create_engine(cluster.settings.tracker_url)
     with engine.begin() as conn:  # as if the family wrote last 61 minutes ago
         conn.execute(
@@ -181,7 +196,7 @@ def test_a_conversation_silent_for_an_hour_starts_a_new_session(cluster: Cluster
             {"sender": sender},
         )
     engine.dispose()
-    reply = send(b, sender, "5 năm")
+    reply = send(cluster, b, sender, "5 năm")
     assert "chấp hành được bao lâu" not in reply  # the old form is not continued
     events = tracker_events(cluster, sender)  # every session's events
     starts = [i for i, e in enumerate(events) if e["event"] == "session_started"]
@@ -265,5 +280,5 @@ def test_the_killed_replica_comes_back(cluster: Cluster) -> None:
     cluster.start_rasa(1)
     cluster.wait_ready()
     assert "Nguồn:" in send(
-        cluster.settings.rasa_replicas[1], "cl-back", "hồ sơ đặc xá gồm những gì"
+        cluster, cluster.settings.rasa_replicas[1], "cl-back", "hồ sơ đặc xá gồm những gì"
     )

@@ -145,6 +145,7 @@ def test_bad_input_never_crashes(assistant: Assistant, text: str) -> None:
     response = httpx.post(
         f"{assistant.settings.rasa_url}/webhooks/rest/webhook",
         json={"sender": "test-bad", "message": text},
+        headers=assistant.rest_headers,
         timeout=60,
     )
     assert response.status_code == 200

@@ -15,6 +15,7 @@ from bot.channels.rasa_client import RasaClient, RasaUnavailable, Reply
 from bot.ops.stack import free_port
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
+from settings import secret
 from tests.databases import postgres_schema_url
 from tests.e2e.conftest import Assistant
 from tests.fakes.gateway import gateway_before
@@ -32,14 +33,15 @@ def send(client: RasaClient, text: str) -> list[Reply]:
 
 def test_a_closed_replica_is_skipped_for_the_live_one(assistant: Assistant) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    client = RasaClient((dead, assistant.settings.rasa_url), timeout=60)
+    rest = secret(assistant.settings, "rest_secret")
+    client = RasaClient((dead, assistant.settings.rasa_url), timeout=60, secret=rest)
     replies = send(client, "xin chào")
     assert replies and replies[0].text
 
 
 def test_only_closed_replicas_give_rasa_unavailable_after_bounded_tries() -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    client = RasaClient(dead, timeout=5, backoff=0.05)
+    client = RasaClient(dead, timeout=5, backoff=0.05, secret="nobody-listens")
     started = time.monotonic()
     with pytest.raises(RasaUnavailable, match="after 3 tries: ConnectError"):
         send(client, "xin chào")
@@ -67,7 +69,13 @@ def test_two_gateway_replicas_resending_at_once_answer_a_kept_message_once(
         async def both() -> list[int]:
             # In-memory state: no Redis lock between them, only the database claim.
             replicas = [
-                Inbox(settings, RasaClient(settings.rasa_urls, timeout=60), sessions)
+                Inbox(
+                    settings,
+                    RasaClient(
+                        settings.rasa_urls, timeout=60, secret=secret(settings, "rest_secret")
+                    ),
+                    sessions,
+                )
                 for _ in range(2)
             ]
             for inbox in replicas:

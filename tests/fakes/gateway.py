@@ -13,8 +13,10 @@ from bot.ops.stack import free_port
 from knowledge import channels as state
 from knowledge.db import create_schema, make_engine
 from knowledge.models import Base, ChannelDelivery, KeptMessage, UndeliveredReply
-from settings import Settings, from_env
+from settings import Settings, from_env, secret
 from tests.fakes.server import ServerThread
+
+TEST_REST_SECRET = "rest-secret-of-the-unit-tests"
 
 
 def gateway_settings(tmp_path: Path, db_url: str, **env: str) -> Settings:
@@ -27,6 +29,7 @@ def gateway_settings(tmp_path: Path, db_url: str, **env: str) -> Settings:
         "AMNESTY_WEB_PORT": str(free_port()),
         "AMNESTY_RESEND_INTERVAL": "3600",
         "AMNESTY_CHANNEL_RASA_TIMEOUT": "5",
+        "AMNESTY_REST_SECRET": TEST_REST_SECRET,
     }
     return from_env({**base, **env})
 
@@ -44,6 +47,7 @@ def gateway_before(
             "AMNESTY_RASA_PORT": str(rasa_port or rasa.rasa_port),
             "AMNESTY_WEB_PORT": str(free_port()),
             "AMNESTY_RESEND_INTERVAL": "1",
+            "AMNESTY_REST_SECRET": secret(rasa, "rest_secret"),
             **channel_env,
         }
     )

@@ -19,7 +19,11 @@ def endpoints(tmp_path: Path, **env: str) -> dict:
 
 def test_embedded_default_is_unchanged(tmp_path: Path) -> None:
     written = endpoints(tmp_path)
-    assert written["action_endpoint"] == {"url": "http://127.0.0.1:5055/webhook"}
+    assert written["action_endpoint"] == {
+        "url": "http://127.0.0.1:5055/webhook",
+        # Rasa expands it from its environment: the secret itself is in no file.
+        "headers": {"X-Amnesty-Actions-Secret": "${AMNESTY_ACTIONS_SECRET}"},
+    }
     assert "lock_store" not in written  # Rasa's in-memory lock store, one process
 
 
@@ -30,14 +34,14 @@ def test_redis_url_selects_the_redis_lock_store(tmp_path: Path) -> None:
         AMNESTY_ACTIONS_URL="http://lb.local:5055/webhook",
     )
     assert written["lock_store"] == {
-        "type": "redis",
+        "type": "nlu.lock_store.PatientRedisLockStore",
         "url": "redis.local",
         "port": 6380,
         "db": 2,
         "key_prefix": "amnesty",
         "password": "s@cret",
     }
-    assert written["action_endpoint"] == {"url": "http://lb.local:5055/webhook"}
+    assert written["action_endpoint"]["url"] == "http://lb.local:5055/webhook"
 
 
 def test_a_wrong_redis_url_says_what_to_write() -> None:

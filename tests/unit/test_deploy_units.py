@@ -25,7 +25,7 @@ UNITS = {
 def rendered(tmp_path: Path) -> Path:
     """A copy of the units whose install folder exists, with the executables they start."""
     install = tmp_path / "install"
-    for executable in (".venv-rasa/bin/rasa", ".venv-app/bin/python"):
+    for executable in (".venv-rasa/bin/python", ".venv-app/bin/python"):
         path = install / executable
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(shutil.which("true") or "/bin/true")
@@ -76,7 +76,7 @@ def test_verify_catches_a_start_command_that_does_not_exist(tmp_path: Path) -> N
 
 def test_endpoints_example_has_the_lock_store_and_the_balancer() -> None:
     endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${AMNESTY_ACTIONS_URL}"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
 
@@ -117,3 +117,58 @@ def test_cluster_nginx_config_is_accepted_by_nginx(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def directives(name: str) -> list[tuple[str, str]]:
+    """``(key, value)`` of every directive of a unit file, continuation lines joined."""
+    joined = (DEPLOY / name).read_text(encoding="utf-8").replace("\\\n", " ")
+    pairs = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", ";", "[")):
+            key, _, value = line.partition("=")
+            pairs.append((key.strip(), " ".join(value.split())))
+    return pairs
+
+
+def values(name: str, key: str) -> list[str]:
+    return [value for k, value in directives(name) if k == key]
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_unit_keeps_secrets_off_the_command_line_and_files_private(name: str) -> None:
+    assert values(name, "UMask") == ["0077"]  # logs, spool, SQLite files: owner only
+    assert values(name, "EnvironmentFile") == ["/etc/amnesty/amnesty.env"]
+    (start,) = values(name, "ExecStart")
+    assert "--auth-token" not in start
+    assert not any(word in start for word in ("TOKEN", "SECRET", "PASSWORD"))
+    # Environment= takes its values literally: a ${VAR} there would never be expanded.
+    assert not any("$" in value for value in values(name, "Environment"))
+
+
+def test_rasa_unit_uses_our_launcher_on_the_private_address_without_telemetry() -> None:
+    (start,) = values("amnesty-rasa@.service", "ExecStart")
+    assert start.startswith(f"{INSTALL}/.venv-rasa/bin/python -m nlu run --enable-api ")
+    assert "-i ${AMNESTY_HOST} -p %i" in start
+    environment = " ".join(values("amnesty-rasa@.service", "Environment")).split()
+    assert "RASA_TELEMETRY_ENABLED=false" in environment
+
+
+def test_actions_unit_uses_our_launcher() -> None:
+    (start,) = values("amnesty-actions@.service", "ExecStart")
+    # actions/__main__.py binds AMNESTY_HOST and wants the secret header; rasa_sdk's own
+    # command binds 0.0.0.0 and wants nothing.
+    assert start == f"{INSTALL}/.venv-app/bin/python -m actions -p %i"
+
+
+def test_endpoints_example_sends_the_actions_secret_header() -> None:
+    endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
+    headers = endpoints["action_endpoint"]["headers"]
+    assert headers == {"X-Amnesty-Actions-Secret": "${AMNESTY_ACTIONS_SECRET}"}
+
+
+def test_environment_example_names_every_shared_secret_and_mode_0600() -> None:
+    text = (DEPLOY / "amnesty.env.example").read_text(encoding="utf-8")
+    for name in ("AMNESTY_HOST", "AMNESTY_RASA_TOKEN", "AMNESTY_REST_SECRET"):
+        assert f"\n{name}=<" in text
+    assert "\nAMNESTY_ACTIONS_SECRET=<" in text and "mode 0600" in text

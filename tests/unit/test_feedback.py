@@ -92,13 +92,13 @@ def test_record_stores_every_field_and_the_first_event(
 
 
 def test_created_at_is_utc_now(session_maker: sessionmaker[Session]) -> None:
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     item = stored(session_maker, draft())
     with session_maker() as session:
         created = session.get_one(FeedbackItem, item.id).created_at
     if created.tzinfo is None:  # SQLite keeps no zone: the value is UTC
-        created = created.replace(tzinfo=dt.timezone.utc)
-    assert before - dt.timedelta(seconds=5) <= created <= dt.datetime.now(dt.timezone.utc)
+        created = created.replace(tzinfo=dt.UTC)
+    assert before - dt.timedelta(seconds=5) <= created <= dt.datetime.now(dt.UTC)
 
 
 def test_same_delivery_key_twice_gives_one_item(session_maker: sessionmaker[Session]) -> None:
@@ -265,7 +265,7 @@ def test_reference_year_is_vietnams_on_new_years_eve() -> None:
     # 31 Dec 2025 18:30 UTC is already 1 Jan 2026 in Vietnam.
     item = FeedbackItem(id=123, created_at=dt.datetime(2025, 12, 31, 18, 30))
     assert reference(item) == "PA-2026-000123"
-    item.created_at = dt.datetime(2025, 12, 31, 16, 30, tzinfo=dt.timezone.utc)
+    item.created_at = dt.datetime(2025, 12, 31, 16, 30, tzinfo=dt.UTC)
     assert reference(item) == "PA-2025-000123"
 
 

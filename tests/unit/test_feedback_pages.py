@@ -448,10 +448,10 @@ def test_zalo_sends_only_within_the_window_and_the_page_says_so(
             db.execute(
                 update(ChannelDelivery)
                 .where(ChannelDelivery.sender == "zalo:902")
-                .values(received_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=4))
+                .values(received_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=4))
             )
             for item in db.scalars(select(FeedbackItem)):
-                item.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=5)
+                item.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=5)
                 item.answer = "Đã chuyển đơn đến trại."
         page = client.get(f"/staff/feedback/{old}").text
         assert "trong vòng 3 ngày sau tin nhắn cuối cùng" in page and "Đã quá hạn" in page

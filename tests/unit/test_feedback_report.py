@@ -26,7 +26,7 @@ from knowledge.feedback.report import (
 from knowledge.models import FeedbackItem
 from tests.unit.test_inbox_queries import add
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # 10:00 in Vietnam on Wednesday 4 March 2026.
 MARCH_4 = dt.datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
 

@@ -12,11 +12,13 @@ from bot.gateway import create_app
 from knowledge.db import create_schema, make_engine
 from knowledge.models import FeedbackItem
 from settings import from_env
+from tests.fakes.gateway import TEST_REST_SECRET
 from tests.unit.test_privacy import finished_item
 
 
 def test_contact_of_long_closed_items_is_cleared_when_the_gateway_starts(tmp_path: Path) -> None:
-    settings = from_env({"AMNESTY_VAR_DIR": str(tmp_path), "AMNESTY_RETENTION_DAYS": "365"})
+    env = {"AMNESTY_VAR_DIR": str(tmp_path), "AMNESTY_RETENTION_DAYS": "365"}
+    settings = from_env({**env, "AMNESTY_REST_SECRET": TEST_REST_SECRET})
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)

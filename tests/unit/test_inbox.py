@@ -27,7 +27,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 @pytest.fixture
 def inbox(settings: Settings, session_maker: sessionmaker[Session]) -> Iterator[Inbox]:
-    yield Inbox(settings, RasaClient(settings.rasa_url, timeout=2), session_maker)
+    yield Inbox(settings, RasaClient(settings.rasa_url, timeout=2, secret="x"), session_maker)
 
 
 def test_only_offered_payloads_become_intents(inbox: Inbox) -> None:

@@ -24,7 +24,7 @@ from knowledge.feedback.items import FeedbackDraft, change_status, record, refer
 from knowledge.models import FeedbackItem
 from knowledge.staff import create_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _keys = count(1)
 
 

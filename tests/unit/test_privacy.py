@@ -31,7 +31,7 @@ from knowledge.models import FeedbackEvent, FeedbackItem, QueuedQuestion
 from knowledge.staff import recent_audit
 from settings import from_env, get_settings
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def rasa_events_table(metadata: sa.MetaData) -> sa.Table:

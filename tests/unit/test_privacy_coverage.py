@@ -39,7 +39,7 @@ from knowledge.staff import audit, recent_audit
 from settings import Settings, from_env
 from tests.unit.test_privacy import add_events, senders_left
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=400)
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CHANNEL_TABLES = (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply)

@@ -45,7 +45,7 @@ from knowledge.staff import recent_audit
 from settings import Settings, from_env, get_settings
 from vietnamese.training_data import build
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def ask(

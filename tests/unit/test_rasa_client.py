@@ -43,14 +43,16 @@ def send(client: RasaClient) -> list[Reply]:
 def test_502_is_sent_again_to_the_next_url() -> None:
     seen: list[str] = []
     urls = ("http://rasa-a:5005", "http://rasa-b:5005")
-    client = RasaClient(urls, backoff=0.01, lock_gap=0.01, transport=nginx([502], seen))
+    client = RasaClient(urls, secret="s", backoff=0.01, lock_gap=0.01, transport=nginx([502], seen))
     assert send(client) == [Reply("Đặc xá là...")]
     assert seen == [f"{u}/webhooks/rest/webhook" for u in urls]
 
 
 def test_one_balancer_url_is_tried_again_a_bounded_number_of_times() -> None:
     seen: list[str] = []
-    client = RasaClient("http://lb", backoff=0.01, lock_gap=0.01, transport=nginx([503] * 9, seen))
+    client = RasaClient(
+        "http://lb", secret="s", backoff=0.01, lock_gap=0.01, transport=nginx([503] * 9, seen)
+    )
     with pytest.raises(RasaUnavailable, match="after 3 tries: HTTP 503"):
         send(client)
     assert seen == ["http://lb/webhooks/rest/webhook"] * 3
@@ -58,7 +60,9 @@ def test_one_balancer_url_is_tried_again_a_bounded_number_of_times() -> None:
 
 def test_other_errors_are_not_retried() -> None:
     seen: list[str] = []
-    client = RasaClient(("http://a", "http://b"), backoff=0.01, transport=nginx([500], seen))
+    client = RasaClient(
+        ("http://a", "http://b"), secret="s", backoff=0.01, transport=nginx([500], seen)
+    )
     with pytest.raises(RasaUnavailable, match="refused"):
         send(client)
     assert len(seen) == 1  # Rasa itself failed on the message: another replica would too
@@ -67,7 +71,11 @@ def test_other_errors_are_not_retried() -> None:
 def test_after_a_failure_that_may_have_reached_rasa_the_next_try_waits_for_its_lock() -> None:
     seen: list[str] = []
     client = RasaClient(
-        ("http://a", "http://b"), backoff=0.01, lock_gap=0.5, transport=nginx([502], seen)
+        ("http://a", "http://b"),
+        secret="s",
+        backoff=0.01,
+        lock_gap=0.5,
+        transport=nginx([502], seen),
     )
     started = time.monotonic()
     assert send(client) == [Reply("Đặc xá là...")]

@@ -102,7 +102,7 @@ def test_only_one_run_at_a_time(session_maker: sessionmaker[Session]) -> None:
 def test_a_run_cut_off_by_a_stopped_gateway_does_not_block(
     session_maker: sessionmaker[Session],
 ) -> None:
-    old = dt.datetime.now(dt.timezone.utc) - ABANDONED_AFTER - dt.timedelta(minutes=1)
+    old = dt.datetime.now(dt.UTC) - ABANDONED_AFTER - dt.timedelta(minutes=1)
     with session_maker.begin() as db:
         db.add(TrainingRun(requested_by="x", base_fingerprint="abc", requested_at=old))
     with session_maker() as db:

@@ -64,7 +64,7 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 def replica(settings: Settings, sessions: sessionmaker[Session], prefix: str) -> Inbox:
     """One gateway replica's inbox; Rasa's port has nothing listening (one try: kept)."""
-    rasa = RasaClient(settings.rasa_urls, timeout=2, attempts=1)
+    rasa = RasaClient(settings.rasa_urls, timeout=2, attempts=1, secret="x")
     return Inbox(settings, rasa, sessions, SharedState.from_settings(settings, prefix))
 
 

@@ -208,7 +208,7 @@ def test_a_session_ends_after_the_idle_time_not_while_in_use(tmp_path: Path, db_
 
     def idle_for(minutes: int) -> None:
         with sessions.begin() as db:
-            earlier = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)
+            earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
             db.execute(update(StaffSession).values(last_seen=earlier))
 
     with serve(settings) as server:

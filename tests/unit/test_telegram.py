@@ -179,6 +179,7 @@ def test_gateway_process_with_polling_stops_on_sigterm(
         "AMNESTY_WEB_PORT": str(settings.web_port),
         "AMNESTY_TELEGRAM_TOKEN": TOKEN,
         "AMNESTY_TELEGRAM_BASE_URL": settings.telegram_base_url,
+        "AMNESTY_REST_SECRET": settings.rest_secret or "",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "web"],

@@ -302,7 +302,7 @@ def test_outside_the_window_is_recorded_not_retried(
 
     async def deliver() -> None:
         client, own = client_for(settings)
-        inbox = Inbox(settings, RasaClient(settings.rasa_url), own)
+        inbox = Inbox(settings, RasaClient(settings.rasa_url, secret="x"), own)
         channel = zalo.ZaloChannel(settings, inbox, client, inbox.received)
         await channel.deliver("zalo:903", [Reply("Câu trả lời của cán bộ."), Reply("Phần hai.")])
         await channel.aclose()

@@ -1,0 +1,73 @@
+"""Rasa's Redis lock store, except that a turn waiting for its conversation keeps its ticket.
+
+Rasa 3.6 gives every turn of a conversation a ticket that expires ``TICKET_LOCK_LIFETIME``
+seconds after it was *issued*, and a waiting turn drops expired tickets, its own included,
+once a second. A turn that waits longer than the lifetime behind a slow turn of the same
+family therefore removes its own ticket, the lock is left with no ticket that nobody deletes,
+and the turn is never served: the caller's request times out (reproduced with a 1 s lifetime:
+the second of two overlapping turns hung until the client's 60 s ReadTimeout;
+docs/deployment.md, known limits). Here a waiting turn renews its own ticket each time it
+looks (puts it back if a concurrent write lost it), so only tickets of turns whose replica
+died expire. The holder's ticket still expires one lifetime after it was issued, as in Rasa:
+keep ``TICKET_LOCK_LIFETIME`` above the slowest turn.
+
+``endpoints.yml``: ``lock_store: type: nlu.lock_store.PatientRedisLockStore`` with the same
+keys as Rasa's ``redis`` type (url, port, db, password, key_prefix...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+
+def renewed(lock: TicketLock, ticket: int, lifetime: float) -> TicketLock:
+    """``lock`` without expired tickets, with ``ticket`` (kept or put back) valid again."""
+    lock.remove_expired_tickets()
+    others = [t for t in lock.tickets if t.number != ticket]
+    lock.tickets = sorted([*others, Ticket(ticket, time.time() + lifetime)], key=lambda t: t.number)
+    return lock
+
+
+class PatientRedisLockStore(RedisLockStore):
+    """``RedisLockStore`` whose waiting turns never lose their place."""
+
+    def __init__(self, endpoint_config: EndpointConfig) -> None:
+        super().__init__(host=endpoint_config.url or "localhost", **endpoint_config.kwargs)
+        self._lifetimes: dict[tuple[str, int], float] = {}
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        ticket = super().issue_ticket(conversation_id, lock_lifetime)
+        self._lifetimes[(conversation_id, ticket)] = lock_lifetime
+        return ticket
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        self._lifetimes.pop((conversation_id, ticket_number), None)
+        super().cleanup(conversation_id, ticket_number)
+
+    def keep_waiting(self, conversation_id: str, ticket: int) -> None:
+        """Rasa's ``update_lock`` (drop expired tickets), renewing this waiting ticket."""
+        lock = self.get_lock(conversation_id)
+        if lock:
+            lifetime = self._lifetimes.get((conversation_id, ticket), LOCK_LIFETIME)
+            self.save_lock(renewed(lock, ticket, lifetime))
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.keep_waiting(conversation_id, ticket)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
