@@ -24,6 +24,7 @@ from knowledge.kb.queries import entry_by_key
 from knowledge.kb.rechecks import flag_law_changes, open_rechecks
 from knowledge.models import Entry, Recheck
 from settings import Settings, from_env, get_settings
+from tests.fakes.gateway import TEST_REST_SECRET
 from tests.unit.test_faq import fields
 from tests.unit.test_faq_pages import post_edit
 from tests.unit.test_staff_app import add_account, login
@@ -143,7 +144,13 @@ def test_the_list_and_the_entry_page_say_why(
         flag_law_changes(db, CHANGE)
         entry = entry_by_key(db, KEY)
         assert entry is not None
-    settings = from_env({"AMNESTY_VAR_DIR": str(tmp_path / "var"), "AMNESTY_DATABASE_URL": db_url})
+    settings = from_env(
+        {
+            "AMNESTY_VAR_DIR": str(tmp_path / "var"),
+            "AMNESTY_DATABASE_URL": db_url,
+            "AMNESTY_REST_SECRET": TEST_REST_SECRET,
+        }
+    )
     client = TestClient(create_app(settings))
     add_account(settings, "bientap", "editor")
     login(client, "bientap")
@@ -161,6 +168,7 @@ def test_the_list_and_the_entry_page_say_why(
 def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("AMNESTY_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("AMNESTY_TODAY", CHANGE.isoformat())
+    monkeypatch.setenv("AMNESTY_REST_SECRET", TEST_REST_SECRET)
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

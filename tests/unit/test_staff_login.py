@@ -23,6 +23,7 @@ from knowledge.db import session_factory
 from knowledge.models import StaffSession
 from knowledge.staff import create_user, get_user, recent_audit, set_password
 from settings import Settings, from_env
+from tests.fakes.gateway import TEST_REST_SECRET
 from tests.fakes.server import ServerThread
 
 PASSWORD = "mật-khẩu-đủ-dài-1"
@@ -36,6 +37,7 @@ def settings_for(tmp_path: Path, db_url: str, **env: str) -> Settings:
             "AMNESTY_VAR_DIR": str(tmp_path / "var"),
             "AMNESTY_DATABASE_URL": db_url,
             "AMNESTY_LOGIN_RATE": "5/minute",
+            "AMNESTY_REST_SECRET": TEST_REST_SECRET,
             **env,
         }
     )

@@ -12,6 +12,7 @@ import pytest
 
 from bot.gateway import create_app
 from settings import Settings, from_env
+from tests.fakes.gateway import TEST_REST_SECRET
 from tests.fakes.server import ServerThread
 
 HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -23,6 +24,7 @@ def settings_for(tmp_path: Path, **env: str) -> Settings:
         {
             "AMNESTY_VAR_DIR": str(tmp_path / "var"),
             "AMNESTY_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.db'}",
+            "AMNESTY_REST_SECRET": TEST_REST_SECRET,
             **env,
         }
     )
