@@ -211,7 +211,7 @@ def test_inbox_path_logs_no_family_text(
 ) -> None:
     url, sessions = refusing
     settings = gateway_settings(tmp_path, url)
-    inbox = Inbox(settings, RasaClient(settings.rasa_url, timeout=2), sessions)
+    inbox = Inbox(settings, RasaClient(settings.rasa_url, timeout=2, secret="x"), sessions)
 
     async def run() -> None:
         try:
