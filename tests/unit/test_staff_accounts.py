@@ -38,8 +38,8 @@ def test_create_and_authenticate(session_maker: sessionmaker[Session]) -> None:
         assert authenticate(db, "lan.nguyen", PASSWORD + "x") is None
         assert authenticate(db, "nobody", PASSWORD) is None
     with session_maker() as db:
-        user = get_user(db, "lan.nguyen")
-        assert user is not None and user.last_login is not None and user.active
+        found = get_user(db, "lan.nguyen")
+        assert found is not None and found.last_login is not None and found.active
 
 
 @pytest.mark.parametrize(

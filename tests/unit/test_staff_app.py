@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -31,7 +31,7 @@ def csrf_of(client: TestClient, path: str = "/staff/login") -> str:
     return match.group(1)
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx2.Response:
     token = csrf_of(client)
     return client.post(
         "/staff/login",

@@ -33,14 +33,14 @@ from tests.fakes.telegram import TOKEN, FakeTelegram
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
 def telegram_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, **env: str) -> Settings:
     channel = {
         "AMNESTY_TELEGRAM_TOKEN": TOKEN,
-        "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),  # type: ignore[attr-defined]
+        "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),
     }
     return gateway_settings(tmp_path, db_url, **{**channel, **env})
 
