@@ -883,11 +883,15 @@ def test_not_covered_sentences_are_answered_at_once_with_the_reason() -> None:
 
 def test_unverified_round_says_so_and_points_to_the_facility() -> None:
     verdict = evaluate(Case(**{**BASE, "served_months": 40}), load_round("2026"))
-    reason = verdict.check("time_served").reason  # type: ignore[union-attr]
+    check = verdict.check("time_served")
+    assert check is not None
+    reason = check.reason
     assert "Mức thời gian của Đặc xá năm 2026 chưa biết" in reason and "hỏi trại giam" in reason
     assert any("chưa được kiểm chứng với văn bản gốc" in n for n in verdict.notes)
     verdict = evaluate(Case(**BASE), load_round("2024"))
-    reason = verdict.check("time_served").reason  # type: ignore[union-attr]
+    check = verdict.check("time_served")
+    assert check is not None
+    reason = check.reason
     assert "theo báo chí" in reason and "1/2" in reason and "chưa kiểm chứng" in reason
 
 
@@ -907,7 +911,8 @@ def test_time_to_today_when_the_cutoff_is_unknown() -> None:
 
 def test_2025_2_rating_mentions_the_quarters_for_a_reduced_life_sentence() -> None:
     verdict = evaluate(Case(**{**LIFE, "served_months": 200}), load_round("2025-2"))
-    assert "18 quý" in verdict.check("rating").reason  # type: ignore[union-attr]
+    check = verdict.check("rating")
+    assert check is not None and "18 quý" in check.reason
 
 
 def test_w3_the_14_cases_of_2025_2_are_not_all_khoan_6() -> None:
@@ -1123,7 +1128,9 @@ def test_adding_a_round_is_adding_an_entry_to_the_calendar(rounds_copy: Path) ->
     # The law alone now refers to the newest level.
     law = load_round("law")
     assert law.references["ordinary"][1] == "Đặc xá năm 2030"
-    reason = evaluate(Case(**BASE), law).check("time_served").reason  # type: ignore[union-attr]
+    check = evaluate(Case(**BASE), law).check("time_served")
+    assert check is not None
+    reason = check.reason
     assert "Đặc xá năm 2030 yêu cầu 2/3 mức án" in reason
 
 

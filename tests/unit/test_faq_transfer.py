@@ -125,7 +125,8 @@ def test_reimport_changes_only_what_changed(loaded: sessionmaker[Session]) -> No
         first = entry_by_key(db, rows[0]["key"])
         assert first is not None and first.answer == "Câu trả lời đã sửa trong tệp."
         assert first.edited_by == "lan" and len(versions(db, first)) == 2
-        assert entry_by_key(db, rows[1]["key"]).status == "retired"  # type: ignore[union-attr]
+        second = entry_by_key(db, rows[1]["key"])
+        assert second is not None and second.status == "retired"
         assert recent_audit(db)[0].action == "faq_imported"
     assert count(loaded, EntryVersion) == 4
 

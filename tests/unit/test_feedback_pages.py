@@ -11,6 +11,7 @@ import html
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -66,8 +67,8 @@ def client(anonymous: TestClient) -> TestClient:
     return anonymous
 
 
-def add_item(settings: Settings, **fields: object) -> int:
-    values: dict[str, object] = {
+def add_item(settings: Settings, **fields: Any) -> int:
+    values: dict[str, Any] = {
         "kind": "process_complaint",
         "content": STORY,
         "channel": "rest",
@@ -78,7 +79,7 @@ def add_item(settings: Settings, **fields: object) -> int:
         "contact_phone": PHONE,
     } | fields
     with session_factory(settings.database_url).begin() as db:
-        return record(db, FeedbackDraft(**values)).id  # type: ignore[arg-type]
+        return record(db, FeedbackDraft(**values)).id
 
 
 def stored(settings: Settings, item_id: int) -> FeedbackItem:

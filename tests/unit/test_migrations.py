@@ -162,7 +162,9 @@ def current_of(connection: Connection) -> str | None:
 
 def test_alembic_version_lands_in_the_private_postgresql_schema() -> None:
     with postgres_schema_url() as url:
-        schema = re.search(r"search_path%3D(\w+)", url).group(1)  # type: ignore[union-attr]
+        in_url = re.search(r"search_path%3D(\w+)", url)
+        assert in_url, url
+        schema = in_url.group(1)
         engine = make_engine(url)
         try:
             create_schema(engine)

@@ -197,7 +197,8 @@ def test_gateway_process_with_polling_stops_on_sigterm(
         assert process.wait(timeout=20) in {0, -signal.SIGTERM}
         assert time.monotonic() - started < 15
         assert [m["text"] for m in fake_telegram.sent.items] == [telegram.HELP]
-        assert "Application.stop() complete" in process.stderr.read()  # type: ignore[union-attr]
+        assert process.stderr is not None
+        assert "Application.stop() complete" in process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()

@@ -347,7 +347,8 @@ def test_rotated_pair_survives_a_restart_and_a_new_authorisation_replaces_it(
     asyncio.run(refresh_once())
     zalo.seed_token(settings, sessions)  # a restart with the same configuration
     with sessions() as session:
-        assert state.current_token(session, "zalo").refresh_token == fake_zalo.refresh_token  # type: ignore[union-attr]
+        token = state.current_token(session, "zalo")
+        assert token is not None and token.refresh_token == fake_zalo.refresh_token
     again = replace(settings, zalo_access_token="access-new", zalo_refresh_token="refresh-new")
     zalo.seed_token(again, sessions)
     with sessions() as session:
