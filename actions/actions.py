@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.messages import raw_text
 from actions.router import DID_YOU_MEAN, Routed, route, topic_overview
@@ -25,8 +26,6 @@ from knowledge.kb.topics import INTENT_LABELS
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
-
-DomainDict = dict[str, Any]
 
 APOLOGY = (
     "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được câu này. Bạn vui lòng thử lại "
@@ -207,7 +206,7 @@ class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = get_settings()
@@ -238,7 +237,7 @@ class ActionGreet(Action):
     def name(self) -> str:
         return "action_greet"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(text=_text(NOTICE, get_settings()), buttons=_buttons(MENU))
@@ -251,7 +250,7 @@ class ActionHuman(Action):
     def name(self) -> str:
         return "action_human"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(text=_text(HUMAN, get_settings()))
@@ -281,7 +280,7 @@ class ActionRateAnswer(Action):
     def name(self) -> str:
         return "action_rate_answer"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = get_settings()

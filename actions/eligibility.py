@@ -7,11 +7,13 @@ still missing and gives the verdict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.calendar import Calendar
 from actions.check_slots import (
@@ -41,7 +43,6 @@ from knowledge.kb.answers import DISCLAIMER
 from settings import get_settings
 from vietnamese.text import fold
 
-DomainDict = dict[str, Any]
 INTERRUPTED = "elig_interrupted"  # another question or an urgent message ended the check
 INTERRUPTED_TEXT = (
     "Tôi đã dừng phần kiểm tra từng bước để trả lời tin nhắn trên. Muốn kiểm tra lại trường hợp "
@@ -218,7 +219,12 @@ def shown(slot: str, value: Any) -> str:
     return str(value)
 
 
-def _validator(slot: str):  # type: ignore[no-untyped-def]
+Validator = Callable[
+    [ValidateEligibilityForm, Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]
+]
+
+
+def _validator(slot: str) -> Validator:
     def validate(
         self: ValidateEligibilityForm,
         value: Any,
@@ -298,7 +304,7 @@ class ActionEligibilityResult(Action):
     def name(self) -> str:
         return "action_eligibility_result"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if tracker.get_slot(INTERRUPTED):

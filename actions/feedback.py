@@ -16,6 +16,7 @@ import phonenumbers
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.messages import raw_text, starting_text, stopped
 from knowledge.channels import channel_of
@@ -42,7 +43,6 @@ from settings import Settings, get_settings
 from vietnamese.text import fold
 
 logger = logging.getLogger(__name__)
-DomainDict = dict[str, Any]
 
 SLOTS = ("fb_kind", "fb_content", "fb_facility", "fb_contact", "fb_name", "fb_phone", "fb_confirm")
 CONTACT_SLOTS = ("fb_name", "fb_phone")
@@ -268,7 +268,7 @@ class ActionAskFbContact(Action):
     def name(self) -> str:
         return "action_ask_fb_contact"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = _settings()
@@ -314,7 +314,7 @@ class ActionAskFbConfirm(Action):
     def name(self) -> str:
         return "action_ask_fb_confirm"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(
@@ -377,7 +377,7 @@ class ActionFeedbackSubmit(Action):
     def name(self) -> str:
         return "action_feedback_submit"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         clear = [SlotSet(s, None) for s in SLOTS]
@@ -426,7 +426,7 @@ class ActionFeedbackStatus(Action):
     def name(self) -> str:
         return "action_feedback_status"
 
-    def run(
+    def run(  # type: ignore[override]  # rasa_sdk awaits run() only if async
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = _settings()

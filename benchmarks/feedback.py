@@ -135,7 +135,7 @@ def measure_saving(
     save_engine.dispose()
     store_engine.dispose()
     sent = families * per_family
-    assert rows == stored, f"{rows - (stored or 0)} duplicate rows"
+    assert rows == stored, f"{(rows or 0) - (stored or 0)} duplicate rows"
     ms = sorted(t * 1000 for t in timings)
     return Figures(
         database=label,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.feedback import postgres_schema
 from bot.staff.auth import TEMPLATES
@@ -59,7 +59,7 @@ class Figures:
         )
 
 
-def fill(sessions: sessionmaker, items: int, seed: int = 7) -> None:  # type: ignore[type-arg]
+def fill(sessions: sessionmaker[Session], items: int, seed: int = 7) -> None:
     """Insert ``items`` items over one month, with the status history a reviewer leaves."""
     rng = random.Random(seed)
     item_rows, event_rows = [], []

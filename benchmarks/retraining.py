@@ -18,11 +18,12 @@ import httpx
 from benchmarks.scratch import scratch_stack
 from bot.channels.rasa_client import rest_headers
 from bot.ops.heldout import FLOORS
-from bot.ops.retraining import check, decide, prepare_data, train
+from bot.ops.retraining import Outcome, check, decide, prepare_data, train
 from bot.ops.training import fingerprint
 from knowledge.db import session_factory
 from knowledge.models import StaffTrainingExample
 from knowledge.training_runs import start_run
+from settings import Settings
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "retraining.md"
 EXAMPLE = ("ask_other_measures", "xin hỏi tha tù trước thời hạn có điều kiện thì xét vào lúc nào")
@@ -45,7 +46,9 @@ async def _family(url: str, stop: asyncio.Event, headers: dict[str, str]) -> lis
     return seconds
 
 
-async def _swap(settings, run_id, candidate, accuracy):  # type: ignore[no-untyped-def]
+async def _swap(
+    settings: Settings, run_id: int, candidate: Path, accuracy: dict[str, float]
+) -> tuple[Outcome, float, list[float]]:
     stop = asyncio.Event()
     family = asyncio.create_task(_family(settings.rasa_url, stop, rest_headers(settings)))
     await asyncio.sleep(2)

@@ -16,8 +16,8 @@ from settings import Settings
 if TYPE_CHECKING:  # the channel modules import this one
     from telegram.ext import Application
 
-    from bot.channels.received import Received
     from bot.channels.zalo import ZaloChannel
+    from knowledge.local.received import Received
 
 STATE_KEY = "gateway"
 
@@ -26,7 +26,7 @@ STATE_KEY = "gateway"
 class TelegramState:
     """The running bot, and the webhook's secret token when it runs as a webhook."""
 
-    application: Application  # type: ignore[type-arg]
+    application: Application
     webhook_secret: str | None = None
 
 

@@ -107,7 +107,7 @@ def create_app(settings: Settings, shared_prefix: str | None = None) -> Starlett
     create_schema(engine_for(settings.database_url))
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         private_dir(settings.var_dir)
         gateway = build_gateway(settings, shared_prefix or KEY_PREFIX)
         await gateway.shared.check()

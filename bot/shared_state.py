@@ -100,7 +100,7 @@ class MemoryButtons:
         return ids
 
     async def button(self, sender: str, button_id: int) -> dict[str, str] | None:
-        return self._offers.get(sender, {}).get(button_id)
+        return self._offers.get(sender, OrderedDict()).get(button_id)
 
     async def payloads(self, sender: str) -> set[str]:
         return {b.get("payload", "") for b in self._offers.get(sender, {}).values()}

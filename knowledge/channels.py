@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge.db import rows_matched
 from knowledge.models import (
     ChannelDelivery,
     ChannelToken,
@@ -157,7 +158,7 @@ def forget_sender(session: Session, sender: str) -> int:
     count = 0
     for model in (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply):
         result = session.execute(delete(model).where(model.sender == sender))
-        count += result.rowcount or 0
+        count += rows_matched(result)
     return count
 
 
@@ -172,7 +173,7 @@ def delete_older_than(session: Session, before: dt.datetime) -> int:
         (WaitingReply, WaitingReply.created_at),
     ):
         result = session.execute(delete(model).where(column < before))
-        count += result.rowcount or 0
+        count += rows_matched(result)
     return count
 
 

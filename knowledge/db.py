@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, Result, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from knowledge.local.files import private_file
 
@@ -53,7 +55,9 @@ def make_engine(url: str) -> Engine:
         engine = quiet_engine(url, connect_args={"timeout": 15})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(
+            dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+        ) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -63,6 +67,13 @@ def make_engine(url: str) -> Engine:
     # A host that does not answer must fail fast, so feedback is spooled, not left waiting.
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
     return quiet_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows a DELETE or UPDATE run by ``Session.execute`` matched (its ``rowcount``).
+    SQLAlchemy 2.0 types that call's result as a ``Result``; for such a statement it is a
+    ``CursorResult``, the class that has ``rowcount``."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def create_schema(engine: Engine) -> None:

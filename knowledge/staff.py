@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from knowledge.clock import as_utc, utc_now
+from knowledge.db import rows_matched
 from knowledge.models import AuditEntry, StaffSession, StaffUser
 
 ROLES = ("editor", "reviewer", "admin")
@@ -176,7 +177,7 @@ def close_session(session: Session, token: str) -> None:
 def close_sessions_of(session: Session, user: StaffUser) -> int:
     """End every session of ``user``; returns how many there were."""
     result = session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
-    return result.rowcount or 0
+    return rows_matched(result)
 
 
 def audit(

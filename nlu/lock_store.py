@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -32,7 +33,8 @@ def renewed(lock: TicketLock, ticket: int, lifetime: float) -> TicketLock:
     """``lock`` without expired tickets, with ``ticket`` (kept or put back) valid again."""
     lock.remove_expired_tickets()
     others = [t for t in lock.tickets if t.number != ticket]
-    lock.tickets = sorted([*others, Ticket(ticket, time.time() + lifetime)], key=lambda t: t.number)
+    tickets = sorted([*others, Ticket(ticket, time.time() + lifetime)], key=lambda t: t.number)
+    lock.tickets = deque(tickets)  # Rasa's type: a deque, as from_dict makes it
     return lock
 
 

@@ -24,6 +24,13 @@ fi
 say "Lint (ruff)"
 .venv-app/bin/ruff check . || status=1
 
+# pyproject.toml's [tool.mypy]: the application's packages and tests on Python 3.12; then what
+# Rasa imports, as Python 3.10, against the Rasa environment's packages. Caches under build/.
+say "Types (mypy)"
+.venv-app/bin/python -m mypy || status=1
+.venv-app/bin/python -m mypy --python-version 3.10 --python-executable .venv-rasa/bin/python \
+  --cache-dir build/mypy-rasa settings.py vietnamese nlu tests/rasa || status=1
+
 say "Training data and model (trained only when data or config changed)"
 .venv-app/bin/python -m bot train || exit 1
 

@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -293,13 +294,11 @@ async def decide(
     staff_examples: int = 0,
 ) -> Outcome:
     """Swap ``candidate`` in if every split reaches its floor; otherwise keep the served model."""
-    common = {"accuracy": accuracy, "floors": floors, "staff_examples": staff_examples}
+    outcome = partial(Outcome, accuracy=accuracy, floors=floors, staff_examples=staff_examples)
     short = below_floor(accuracy, floors)
     if short:
         names = ", ".join(f"{s} {accuracy.get(s, 0):.1%} < {floors[s]:.0%}" for s in short)
-        return Outcome(
-            "rejected", f"Không đạt ngưỡng ở: {names}. Trợ lý vẫn dùng mô hình cũ.", **common
-        )
+        return outcome("rejected", f"Không đạt ngưỡng ở: {names}. Trợ lý vẫn dùng mô hình cũ.")
     kept = settings.var_dir / "models"
     kept.mkdir(parents=True, exist_ok=True)
     target = kept / f"amnesty-{fingerprint()}-run{run_id}.tar.gz"
@@ -307,9 +306,9 @@ async def decide(
     try:
         servers = await load_model(settings, target)
     except RetrainError as exc:
-        return Outcome("failed", f"Mô hình mới đạt ngưỡng nhưng: {exc}", model=target, **common)
+        return outcome("failed", f"Mô hình mới đạt ngưỡng nhưng: {exc}", model=target)
     message = f"Đạt mọi ngưỡng; đã nạp vào {len(servers)} máy chủ Rasa ({', '.join(servers)})."
-    return Outcome("deployed", message, model=target, **common)
+    return outcome("deployed", message, model=target)
 
 
 async def retrain(

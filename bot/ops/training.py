@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from settings import ROOT
@@ -91,7 +92,7 @@ def build_training_data() -> Path:
     return BUILD_NLU
 
 
-def ensure_model(echo=print) -> Path:  # type: ignore[no-untyped-def]
+def ensure_model(echo: Callable[[str], object] = print) -> Path:
     """Return the model for the current inputs, training it first if it does not exist."""
     build_training_data()
     target = model_file()

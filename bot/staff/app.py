@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import getpass
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -179,7 +179,7 @@ async def home(request: Request, visit: Visit) -> Response:
 
 
 def _users_page(request: Request, visit: Visit, error: str = "", status: int = 200) -> Response:
-    context = {"users": list_users(visit.db), "roles": ROLES, "error": error}
+    context: dict[str, Any] = {"users": list_users(visit.db), "roles": ROLES, "error": error}
     context["done"] = request.query_params.get("done")
     return render(request, visit, "users.html", context, status)
 

@@ -63,6 +63,7 @@ from knowledge.kb.rechecks import open_rechecks
 from knowledge.models import Entry
 
 EDITORS = ("editor",)
+FIELDS: tuple[str, ...]
 FIELDS = ("key", "topic", "measure", "facet", "title", "round", "minors", "verified")
 FIELDS += ("questions", "lead", "answer", "citations", "laws")
 

@@ -109,9 +109,12 @@ class LoginGuard:
             self.local.clear(item, *identifiers)
         if self.shared is not None:
             shared = self.shared
+
+            def clear_shared() -> None:
+                for item, identifiers in keys:
+                    shared.clear(item, *identifiers)
+
             try:
-                await asyncio.to_thread(
-                    lambda: [shared.clear(item, *identifiers) for item, identifiers in keys]
-                )
+                await asyncio.to_thread(clear_shared)
             except Exception:
                 logger.exception("Shared login limiter unavailable; cleared in this process")

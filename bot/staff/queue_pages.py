@@ -60,20 +60,24 @@ def _choices() -> dict[str, Any]:
 
 async def queue_list(request: Request, visit: Visit) -> Response:
     q = request.query_params
+    intent = q.get("intent") if q.get("intent") in INTENTS else ""
+    channel = q.get("channel") if q.get("channel") in CHANNELS else ""
+    status = q.get("status") if q.get("status") in STATUS_LABELS else "open"
+    since, until = _day(q.get("since")), _day(q.get("until"))
     filters = {
-        "intent": q.get("intent") if q.get("intent") in INTENTS else "",
-        "channel": q.get("channel") if q.get("channel") in CHANNELS else "",
-        "status": q.get("status") if q.get("status") in STATUS_LABELS else "open",
-        "since": _day(q.get("since")),
-        "until": _day(q.get("until")),
+        "intent": intent,
+        "channel": channel,
+        "status": status,
+        "since": since,
+        "until": until,
     }
     questions = list_questions(
         visit.db,
-        status=filters["status"],
-        intent=filters["intent"] or None,
-        channel=filters["channel"] or None,
-        since=filters["since"],
-        until=filters["until"],
+        status=status,
+        intent=intent or None,
+        channel=channel or None,
+        since=since,
+        until=until,
     )
     context = {
         "groups": group_questions(questions),

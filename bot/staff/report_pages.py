@@ -74,7 +74,8 @@ async def export_list(request: Request, visit: Visit) -> Response:
 
 def _report_of(request: Request, visit: Visit) -> Any:
     q = request.query_params
-    period = q.get("period") if q.get("period") in PERIODS else "month"
+    asked = q.get("period") or ""
+    period = asked if asked in PERIODS else "month"
     try:
         day = dt.date.fromisoformat(q.get("day") or "")
     except ValueError:

@@ -116,7 +116,10 @@ def _answer(name: str, value: Any) -> Any:
     key = fold(str(value)).strip().replace("-", "_")
     if key in _UNKNOWN:
         return None
-    choices = _CHOICES.get(name) or {**dict.fromkeys(_YES, True), **dict.fromkeys(_NO, False)}
+    choices: Mapping[str, str | bool] = _CHOICES.get(name) or {
+        **dict.fromkeys(_YES, True),
+        **dict.fromkeys(_NO, False),
+    }
     if key not in choices:
         raise ValueError(f"{name}: cannot read {value!r}")
     return choices[key]

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from knowledge.clock import as_utc, utc_now
+from knowledge.db import rows_matched
 from knowledge.kb.queue import family_key, shared_salt
 from knowledge.models import ForgottenFamily
 
@@ -49,4 +50,4 @@ def was_forgotten(session: Session, sender_id: str, written: dt.datetime) -> boo
 def delete_older_than(session: Session, before: dt.datetime) -> int:
     """Retention: forget the forgetting (no spool keeps a draft that long)."""
     result = session.execute(delete(ForgottenFamily).where(ForgottenFamily.forgotten_at < before))
-    return result.rowcount or 0
+    return rows_matched(result)

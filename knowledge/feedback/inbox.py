@@ -109,7 +109,8 @@ def _unicode_lower(session: Session) -> bool:
     if session.get_bind().dialect.name != "sqlite":
         return False
     raw = session.connection().connection.driver_connection
-    raw.create_function(_SQLITE_LOWER, 1, _lower, deterministic=True)  # type: ignore[union-attr]
+    assert raw is not None  # a checked-out connection has its driver's connection
+    raw.create_function(_SQLITE_LOWER, 1, _lower, deterministic=True)
     return True
 
 

@@ -23,7 +23,7 @@ import logging
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, inspect, select
@@ -31,10 +31,18 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from knowledge import channels
 from knowledge.clock import utc_now
-from knowledge.db import create_schema, engine_for, private_sqlite, quiet_engine, session_factory
+from knowledge.db import (
+    create_schema,
+    engine_for,
+    private_sqlite,
+    quiet_engine,
+    rows_matched,
+    session_factory,
+)
 from knowledge.feedback import forgotten
 from knowledge.feedback.items import FINAL_STATUSES, OPEN_STATUSES
 from knowledge.feedback.spool import Spool, spool_directory
@@ -75,7 +83,7 @@ def forget_family(session: Session, sender_id: str) -> int:
         execution_options={"synchronize_session": "fetch"},
     )
     session.flush()
-    count = result.rowcount or 0
+    count = rows_matched(result)
     logger.info("Forgot %d feedback item(s) of one sender", count)
     return count
 
@@ -225,7 +233,9 @@ def redact_audit(session: Session, before: dt.datetime) -> int:
             values["target"] = ""  # a typo of a password is typed there too
         # Core statement: the ORM refuses to change the append-only log, retention may.
         session.execute(
-            sql_update(AuditEntry.__table__).where(AuditEntry.id == row_id).values(**values)
+            sql_update(cast(Table, AuditEntry.__table__))
+            .where(AuditEntry.id == row_id)
+            .values(**values)
         )
         changed += 1
     return changed
@@ -260,7 +270,7 @@ def purge_conversations(tracker_url: str, older_than: dt.datetime) -> int:
     return _delete_events(tracker_url, _events.c.timestamp < older_than.timestamp())
 
 
-def _delete_events(tracker_url: str, condition: object) -> int:
+def _delete_events(tracker_url: str, condition: ColumnElement[bool]) -> int:
     engine = _tracker_engine(tracker_url)
     if engine is None:
         return 0
@@ -268,7 +278,7 @@ def _delete_events(tracker_url: str, condition: object) -> int:
         if not inspect(engine).has_table("events"):
             return 0
         with engine.begin() as conn:
-            count = conn.execute(delete(_events).where(condition)).rowcount or 0  # type: ignore[arg-type]
+            count = conn.execute(delete(_events).where(condition)).rowcount or 0
     finally:
         engine.dispose()
     logger.info("Deleted %d event(s) from the tracker store", count)

@@ -156,7 +156,9 @@ def build_report(
                 FeedbackEvent.to_status == "answered",
             )
             .group_by(FeedbackEvent.item_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     kinds = Counter(r.kind for r in rows)
     statuses = Counter(r.status for r in rows)

@@ -39,6 +39,7 @@ FACT_LABELS = {
 }
 CALENDAR_KINDS = {**KIND_LABELS, "none": "không tìm thấy nguồn"}
 GROUP_LABELS = dict(GROUP_NAMES)
+EDITED: tuple[str, ...]
 EDITED = ("status", "occasion", "decision", "decision_date", "guidance", "cutoff_date")
 EDITED += ("release_decision", "release_date", "results", "sources", "rules", "note")
 MAX_TEXT = {"occasion": 200, "decision": 300, "guidance": 300, "release_decision": 300}
@@ -230,7 +231,8 @@ def parse_round(form: Mapping[str, str], row: Round) -> dict[str, Any]:
     }
     decided = dates["decision_date"]
     for name, label in (("cutoff_date", "Mốc tính thời gian"), ("release_date", "Ngày tha")):
-        if decided and dates[name] and dates[name] < decided:
+        day = dates[name]
+        if decided and day and day < decided:
             errors[name] = f"{label} không thể trước ngày quyết định ({decided:%d/%m/%Y})."
     if status == "considering" and not texts["decision"]:
         errors["decision"] = "Đợt đang xét cần ghi quyết định về đặc xá (số, ngày)."

@@ -116,7 +116,7 @@ def choose(
     query = f"{question.context} {question.text}" if short else question.text
     searchable = [Searchable.of(e) for e in pool]
     ranked = [
-        Scored(s.entry.entry, s.score)  # type: ignore[attr-defined]
+        Scored(s.entry.entry, s.score)
         for s in rank(searchable, f"{query} {question.hints}".strip())
     ]
     top = max(s.score for s in ranked) or 1.0
@@ -133,8 +133,8 @@ def choose(
         value += TOPIC_BONUS * (intent is not None and entry.topic == intent)
         return value
 
-    best = max(ranked, key=lambda s: (score(s.entry, s.score), -pool.index(s.entry)))  # type: ignore[arg-type]
-    return Pick(question, best.entry, score(best.entry, best.score), best.score)  # type: ignore[arg-type]
+    best = max(ranked, key=lambda s: (score(s.entry, s.score), -pool.index(s.entry)))
+    return Pick(question, best.entry, score(best.entry, best.score), best.score)
 
 
 def choose_all(

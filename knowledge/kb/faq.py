@@ -28,6 +28,7 @@ from knowledge.staff import audit
 
 STATUSES = ("draft", "published", "retired")
 STATUS_LABELS = {"draft": "Bản nháp", "published": "Đang dùng", "retired": "Ngừng dùng"}
+CONTENT_FIELDS: tuple[str, ...]
 CONTENT_FIELDS = ("topic", "title", "round", "verified", "checked", "questions", "answer")
 CONTENT_FIELDS += ("citations", "measure", "facet", "lead", "minors", "laws")
 # What a snapshot saved before an entry had these fields stands for.

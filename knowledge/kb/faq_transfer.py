@@ -20,6 +20,7 @@ from knowledge.staff import audit
 
 # --- Import and export (YAML like knowledge/kb/content/*.yml, and an Excel workbook) -----------
 
+COLUMNS: tuple[str, ...]
 COLUMNS = ("key", "topic", "measure", "facet", "title", "round", "minors", "verified", "checked")
 COLUMNS += ("status", "laws", "questions", "lead", "answer", "citations")
 MAX_IMPORT_ROWS = 5000
@@ -192,6 +193,7 @@ def export_xlsx(session: Session) -> bytes:
     """The entries as an Excel workbook: one row an entry, lists one item a line."""
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.title = "entries"
     sheet.append(list(COLUMNS))
     for row in export_rows(session):

@@ -257,7 +257,11 @@ def read_laws(path: Path = LAWS_FILE) -> list[dict[str, Any]]:
 
 
 def _sync_rows(
-    session: Session, model: type, id_field: str, items: list[dict[str, Any]], report: SyncReport
+    session: Session,
+    model: type[Any],
+    id_field: str,
+    items: list[dict[str, Any]],
+    report: SyncReport,
 ) -> None:
     existing = {getattr(row, id_field): row for row in session.scalars(select(model))}
     for item in items:

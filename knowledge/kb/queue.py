@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.clock import as_utc, vietnam_midnight
-from knowledge.db import session_factory
+from knowledge.db import rows_matched, session_factory
 from knowledge.kb.faq import latest_number, update_entry
 from knowledge.kb.faq_form import MAX_QUESTION_CHARS
 from knowledge.kb.queries import entry_by_key
@@ -186,7 +186,7 @@ def forget_family(session: Session, family: str) -> int:
     """Delete the queued questions and ratings of one family key; returns the rows deleted."""
     questions = session.execute(delete(QueuedQuestion).where(QueuedQuestion.family == family))
     ratings = session.execute(delete(AnswerRating).where(AnswerRating.family == family))
-    return questions.rowcount + ratings.rowcount  # type: ignore[attr-defined]
+    return rows_matched(questions) + rows_matched(ratings)
 
 
 def delete_older_than(session: Session, before: dt.datetime) -> int:
@@ -198,7 +198,7 @@ def delete_older_than(session: Session, before: dt.datetime) -> int:
         .where(AnswerRating.rated_at < before, AnswerRating.family.is_not(None))
         .values(family=None)
     )
-    return result.rowcount + unlinked.rowcount  # type: ignore[attr-defined]
+    return rows_matched(result) + rows_matched(unlinked)
 
 
 # --- Grouping ----------------------------------------------------------------------------------

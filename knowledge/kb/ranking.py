@@ -67,10 +67,16 @@ STOPWORDS = frozenset(
 
 
 class Rankable(Protocol):
-    key: str
-    title: str
-    round: str
-    questions: list[str]
+    """What ranking reads of an entry (read-only, so frozen dataclasses qualify)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def round(self) -> str: ...
+    @property
+    def questions(self) -> list[str]: ...
 
 
 _YEAR_RE = re.compile(r"\b(20[2-9]\d)\b")
@@ -99,12 +105,12 @@ def terms(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Scored:
-    entry: Rankable
+class Scored[R: Rankable]:
+    entry: R
     score: float
 
 
-def rank(entries: Sequence[Rankable], query: str) -> list[Scored]:
+def rank[R: Rankable](entries: Sequence[R], query: str) -> list[Scored[R]]:
     """Entries ordered by how well their example questions match ``query`` (best first).
 
     An entry of the round the question names gets a bonus. Ties keep the given order, so

@@ -10,7 +10,7 @@ functions: no database, no Rasa.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -189,7 +189,7 @@ def urgent_kind(text: str) -> str | None:
 # --- Measures and facets -------------------------------------------------------------------------
 
 
-def _asked_about(scores: Counter[str], flat: str) -> tuple[str, float] | None:
+def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | None:
     """The question's measure: the best scored; between equals, the one named last, which is
     what the question asks about ("án treo có được đặc xá không" asks about đặc xá)."""
     best = _best(scores)
@@ -218,9 +218,9 @@ def is_sentenced(flat: str) -> bool:
     return any(p.search(flat) for p in load_cues().sentenced)
 
 
-def measure_scores(flat: str, *, own: bool, sentenced: bool = False) -> Counter[str]:
+def measure_scores(flat: str, *, own: bool, sentenced: bool = False) -> dict[str, float]:
     """How strongly ``flat`` points at each measure."""
-    scores: Counter[str] = Counter()
+    scores: defaultdict[str, float] = defaultdict(float)
     for measure, kinds in load_cues().measures.items():
         for kind, patterns in kinds.items():
             hits = sum(1 for p in patterns if p.search(flat))
@@ -260,7 +260,7 @@ class Reading:
         return self.questions[0]
 
 
-def _best(scores: Counter[str]) -> tuple[str, float] | None:
+def _best(scores: dict[str, float]) -> tuple[str, float] | None:
     """The measure scored highest; a tie goes to the more specific one (cues.yml priority)."""
     if not scores:
         return None

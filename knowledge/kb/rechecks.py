@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.clock import utc_now
-from knowledge.db import session_factory
+from knowledge.db import rows_matched, session_factory
 from knowledge.models import Entry, Law, Recheck
 
 MAX_REASON_CHARS = 400
@@ -127,7 +127,7 @@ def close_rechecks(session: Session, entry: Entry) -> int:
         .values(done_at=utc_now())
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rows_matched(result)
 
 
 def open_rechecks(session: Session, keys: Iterable[str] | None = None) -> dict[str, list[str]]:

@@ -157,6 +157,7 @@ def test_bad_input_never_crashes(assistant: Assistant, text: str) -> None:
 def test_conversations_are_kept_in_the_sql_tracker_store(assistant: Assistant) -> None:
     assistant.send("hồ sơ đặc xá gồm những gì", "test-tracker")
     path = make_url(assistant.settings.tracker_url).database
+    assert path is not None
     with sqlite3.connect(path) as db:
         (count,) = db.execute(
             "SELECT count(*) FROM events WHERE sender_id = ?", ("test-tracker",)

@@ -86,8 +86,9 @@ def test_status_needs_the_reference_and_its_secret_code(assistant: Assistant) ->
     sender = "fb-status"
     talk(assistant, sender, "tôi muốn góp ý", SEND, "góp ý", "Cảm ơn cán bộ.", "bỏ qua", "không")
     done = talk(assistant, sender, "gửi")
-    reference = REFERENCE.search(done).group(0)
-    code = re.search(r"mã bí mật: (\d{6})", done).group(1)
+    reference_match, code_match = REFERENCE.search(done), re.search(r"mã bí mật: (\d{6})", done)
+    assert reference_match and code_match, done
+    reference, code = reference_match.group(0), code_match.group(1)
     own = talk(assistant, sender, f"tra cứu {reference}")
     assert "Mới" not in own and "mã bí mật" in own  # the code is needed, even here
     other = talk(assistant, "fb-someone-else", f"tra cứu {reference} 000000")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -134,7 +135,7 @@ def test_rasa_runs_with_telemetry_off(assistant: Assistant) -> None:
         assert metrics.get("enabled") is False, metrics
 
 
-def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
@@ -38,7 +38,7 @@ def settings_for(
         tmp_path,
         {
             "AMNESTY_TELEGRAM_TOKEN": TOKEN,
-            "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),  # type: ignore[attr-defined]
+            "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),
         },
         rasa_port,
     )

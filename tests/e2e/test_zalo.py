@@ -27,14 +27,14 @@ pytestmark = pytest.mark.e2e
 def fake_zalo() -> Iterator[FakeZalo]:
     fake = FakeZalo()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
 def settings_for(
     assistant: Assistant, fake: FakeZalo, tmp_path: Path, rasa_port: int | None = None
 ) -> Settings:
-    url = fake.url  # type: ignore[attr-defined]
+    url = fake.url
     return gateway_before(assistant.settings, tmp_path, zalo_env(url), rasa_port)
 
 

@@ -16,6 +16,8 @@ BUTTON = {"title": "Chi phí, cảnh báo lừa đảo", "payload": "/ask_fees"}
 
 
 class FakeRasa:
+    port: int  # set by the test that serves it (ServerThread.port)
+
     def __init__(self) -> None:
         self.received = Recorder()  # {"sender", "message", "metadata"} per message
         self.down = False

@@ -31,6 +31,8 @@ def _chat(user_id: int) -> dict[str, Any]:
 class FakeTelegram:
     """Queue updates with :meth:`push_text` / :meth:`push_button`; read :attr:`sent`."""
 
+    url: str  # set by the test that serves it (ServerThread.url)
+
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.sent = Recorder()  # sendMessage calls

@@ -27,6 +27,8 @@ OA_ID = "579745863508352884"
 class FakeZalo:
     """Sends are recorded; tokens rotate like Zalo's (refresh tokens are single-use)."""
 
+    url: str  # set by the test that serves it (ServerThread.url)
+
     def __init__(self, refresh_delay: float = 0.2) -> None:
         self.sent = Recorder()
         self.refreshes = Recorder()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.actions import RATE_BUTTONS, ActionAnswer, ActionGreet, ActionHuman
@@ -245,7 +245,7 @@ def test_a_database_error_while_recording_still_sends_the_answer(
     env: None, loaded: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
     with loaded.begin() as session:
-        QueuedQuestion.__table__.drop(session.connection())
+        cast(Table, QueuedQuestion.__table__).drop(session.connection())
     messages, _ = run(ActionAnswer(), tracker("mai trời có mưa không", "out_of_scope"))
     assert "ngoài phạm vi" in texts(messages)
     assert "could not queue" in caplog.text

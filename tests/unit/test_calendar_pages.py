@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -54,7 +54,7 @@ def stored(settings: Settings, round_id: str = ROUND) -> Round:
 
 def post_round(
     client: TestClient, settings: Settings, round_id: str = ROUND, **changes: str
-) -> httpx.Response:
+) -> httpx2.Response:
     """Submit the round's form as its page shows it, with ``changes``."""
     page = client.get(f"/staff/calendar/{round_id}").text
     token = re.search(r'name="csrf" value="([^"]+)"', page)

@@ -145,6 +145,7 @@ def test_yaml_changes_update_but_never_overwrite_staff_edits(
         sync(session, ENTRIES, ROUNDS)
     with session_maker.begin() as session:
         edited = session.scalar(select(Entry).where(Entry.key == ENTRIES[0]["key"]))
+        assert edited is not None
         edited.answer = "Câu trả lời cán bộ đã sửa."
         edited.edited_by = "canbo1"
     changed = [dict(e, answer=e["answer"] + " (sửa trong YAML)") for e in ENTRIES[:2]]

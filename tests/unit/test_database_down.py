@@ -63,7 +63,7 @@ def database() -> Iterator[tuple[str, TcpProxy]]:
 def fake_zalo() -> Iterator[FakeZalo]:
     fake = FakeZalo()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
@@ -71,7 +71,7 @@ def fake_zalo() -> Iterator[FakeZalo]:
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
@@ -102,7 +102,7 @@ def test_zalo_message_is_kept_before_the_200_and_answered_when_the_database_is_b
         tmp_path,
         url,
         AMNESTY_RESEND_INTERVAL="1",
-        **zalo_env(fake_zalo.url),  # type: ignore[attr-defined]
+        **zalo_env(fake_zalo.url),
     )
     with gateway(settings) as server:
         proxy.down()
@@ -126,7 +126,7 @@ def test_a_kept_zalo_message_survives_a_restart(
         tmp_path,
         url,
         AMNESTY_RESEND_INTERVAL="1",
-        **zalo_env(fake_zalo.url),  # type: ignore[attr-defined]
+        **zalo_env(fake_zalo.url),
     )
     with gateway(settings) as server:
         proxy.down()
@@ -146,7 +146,7 @@ def test_telegram_update_is_kept_and_answered_when_the_database_is_back(
     url, proxy = database
     env = {
         "AMNESTY_TELEGRAM_TOKEN": TOKEN,
-        "AMNESTY_TELEGRAM_BASE_URL": fake_telegram.base_url(fake_telegram.url),  # type: ignore[attr-defined]
+        "AMNESTY_TELEGRAM_BASE_URL": fake_telegram.base_url(fake_telegram.url),
         "AMNESTY_RESEND_INTERVAL": "1",
     }
     if mode == "webhook":
@@ -232,7 +232,7 @@ def test_zalo_path_logs_no_family_text(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     url, _ = refusing
-    settings = gateway_settings(tmp_path, url, **zalo_env(fake_zalo.url))  # type: ignore[attr-defined]
+    settings = gateway_settings(tmp_path, url, **zalo_env(fake_zalo.url))
     caplog.set_level(logging.INFO)
     with gateway(settings) as server:
         post_event(server.url, text_event("323", WORDS, "log-2"))
@@ -255,7 +255,7 @@ def test_telegram_path_logs_no_family_text(
         tmp_path,
         url,
         AMNESTY_TELEGRAM_TOKEN=TOKEN,
-        AMNESTY_TELEGRAM_BASE_URL=fake_telegram.base_url(fake_telegram.url),  # type: ignore[attr-defined]
+        AMNESTY_TELEGRAM_BASE_URL=fake_telegram.base_url(fake_telegram.url),
     )
     caplog.set_level(logging.INFO)
     with gateway(settings):

@@ -214,7 +214,9 @@ def test_look_ups_are_throttled_per_reference(env: Any, monkeypatch: pytest.Monk
     monkeypatch.setenv("AMNESTY_LOOKUP_RATE", "3/hour")
     get_settings.cache_clear()
     told = run(ActionFeedbackSubmit(), filled())
-    code = re.search(r"mã bí mật: (\d{6})", told).group(1)  # type: ignore[union-attr]
+    found = re.search(r"mã bí mật: (\d{6})", told)
+    assert found, told
+    code = found.group(1)
     with env() as session:
         ref = reference(session.scalars(select(FeedbackItem)).one())
     guesses = [

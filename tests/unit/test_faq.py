@@ -147,11 +147,11 @@ def test_edit_is_versioned_audited_and_used_at_once(loaded: sessionmaker[Session
         before = entry.answer
         update_entry(db, entry, fields(answer="Nội dung mới đã sửa."), actor="lan", base=0)
     with loaded() as db:
-        entry = in_use(db, KEY)
-        assert entry is not None
-        assert entry.answer == "Nội dung mới đã sửa."
-        assert entry.edited_by == "lan"
-        saved = versions(db, entry)
+        used = in_use(db, KEY)
+        assert used is not None
+        assert used.answer == "Nội dung mới đã sửa."
+        assert used.edited_by == "lan"
+        saved = versions(db, used)
         assert [v.number for v in saved] == [2, 1]
         assert saved[1].snapshot["answer"] == before and saved[1].saved_by is None
         assert saved[0].snapshot["answer"] == "Nội dung mới đã sửa."

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -82,7 +82,7 @@ def edit_page(client: TestClient, entry: Entry) -> tuple[str, str]:
     return token.group(1), base.group(1)
 
 
-def post_edit(client: TestClient, entry: Entry, **changes: str | list[str]) -> httpx.Response:
+def post_edit(client: TestClient, entry: Entry, **changes: str | list[str]) -> httpx2.Response:
     token, base = edit_page(client, entry)
     data = entry_form(entry, **changes) | {"csrf": token, "base": base}
     return client.post(f"/staff/faq/{entry.id}", data=data)
@@ -108,9 +108,9 @@ def test_preview_changes_nothing_and_save_is_live(
     saved = post_edit(client, entry, answer=new)
     assert saved.status_code == 200 and "Đã lưu" in saved.text
     with session_factory(faq_settings.database_url)() as db:
-        entry = in_use(db, KEY)
-        assert entry is not None and entry.answer == new and entry.edited_by == "bientap"
-        assert [v.number for v in versions(db, entry)] == [2, 1]
+        used = in_use(db, KEY)
+        assert used is not None and used.answer == new and used.edited_by == "bientap"
+        assert [v.number for v in versions(db, used)] == [2, 1]
         assert recent_audit(db)[0].action == "entry_saved"
 
 

@@ -125,7 +125,8 @@ def test_reimport_changes_only_what_changed(loaded: sessionmaker[Session]) -> No
         first = entry_by_key(db, rows[0]["key"])
         assert first is not None and first.answer == "Câu trả lời đã sửa trong tệp."
         assert first.edited_by == "lan" and len(versions(db, first)) == 2
-        assert entry_by_key(db, rows[1]["key"]).status == "retired"  # type: ignore[union-attr]
+        second = entry_by_key(db, rows[1]["key"])
+        assert second is not None and second.status == "retired"
         assert recent_audit(db)[0].action == "faq_imported"
     assert count(loaded, EntryVersion) == 4
 
@@ -198,6 +199,7 @@ def test_unreadable_yaml_says_why(data: bytes, message: str) -> None:
 def test_workbook_with_a_missing_column_is_refused(loaded: sessionmaker[Session]) -> None:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.append([c for c in COLUMNS if c != "answer"])
     sheet.append(["k_abc", "ask_fees", "amnesty", "money", "t", "law", "không", "có"])
     out = io.BytesIO()
@@ -219,6 +221,7 @@ def test_text_that_looks_like_a_formula_stays_text(
     with empty() as db:
         workbook = export_xlsx(db)
     sheet = load_workbook(io.BytesIO(workbook)).active
+    assert sheet is not None
     cell = sheet.cell(row=2, column=COLUMNS.index("answer") + 1)
     assert cell.data_type == "s" and cell.value == row["answer"]
     assert read_xlsx(workbook)[0][1]["answer"] == row["answer"]

@@ -37,8 +37,8 @@ from knowledge.feedback.spool import Spool
 from knowledge.models import FeedbackEvent, FeedbackItem
 
 
-def draft(**fields: object) -> FeedbackDraft:
-    values: dict[str, object] = {
+def draft(**fields: Any) -> FeedbackDraft:
+    values: dict[str, Any] = {
         "kind": "process_complaint",
         "content": "Chồng tôi đủ điều kiện mà không có tên trong danh sách đặc xá.",
         "channel": "rest",
@@ -46,7 +46,7 @@ def draft(**fields: object) -> FeedbackDraft:
         "delivery_key": f"rest:{uuid.uuid4().hex}",
     }
     values.update(fields)
-    return FeedbackDraft(**values)  # type: ignore[arg-type]
+    return FeedbackDraft(**values)
 
 
 def count_items(session_maker: sessionmaker[Session]) -> int:

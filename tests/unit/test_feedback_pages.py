@@ -11,8 +11,9 @@ import html
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
@@ -66,8 +67,8 @@ def client(anonymous: TestClient) -> TestClient:
     return anonymous
 
 
-def add_item(settings: Settings, **fields: object) -> int:
-    values: dict[str, object] = {
+def add_item(settings: Settings, **fields: Any) -> int:
+    values: dict[str, Any] = {
         "kind": "process_complaint",
         "content": STORY,
         "channel": "rest",
@@ -78,7 +79,7 @@ def add_item(settings: Settings, **fields: object) -> int:
         "contact_phone": PHONE,
     } | fields
     with session_factory(settings.database_url).begin() as db:
-        return record(db, FeedbackDraft(**values)).id  # type: ignore[arg-type]
+        return record(db, FeedbackDraft(**values)).id
 
 
 def stored(settings: Settings, item_id: int) -> FeedbackItem:
@@ -104,7 +105,7 @@ def logout(client: TestClient) -> None:
     client.post("/staff/logout", data={"csrf": csrf_in(client.get("/staff/").text)})
 
 
-def post(client: TestClient, item_id: int, action: str, **data: str) -> httpx.Response:
+def post(client: TestClient, item_id: int, action: str, **data: str) -> httpx2.Response:
     token = csrf_in(client.get(f"/staff/feedback/{item_id}").text)
     return client.post(
         f"/staff/feedback/{item_id}/{action}",
@@ -294,7 +295,9 @@ def test_export_is_masked_and_unmasked_only_for_an_admin(
     header, row = rows
     line = dict(zip(header, row, strict=True))
     assert line["Họ tên"] == "N. T. L." and "912345" not in str(line["Số điện thoại"])
-    assert "0987 654 321" not in line["Nội dung"] and line["Nội dung"].startswith("=1+1")
+    content = line["Nội dung"]
+    assert isinstance(content, str)
+    assert "0987 654 321" not in content and content.startswith("=1+1")
     assert sheet.cell(2, header.index("Nội dung") + 1).data_type == "s"
     csv_text = anonymous.get("/staff/feedback/export.csv").content.decode("utf-8")
     assert csv_text.count("\n") == 3 and NAME not in csv_text
@@ -384,7 +387,7 @@ def test_deleting_a_family_needs_an_admin_and_a_confirmation(
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
@@ -392,7 +395,7 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 def fake_zalo() -> Iterator[FakeZalo]:
     fake = FakeZalo()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
@@ -410,7 +413,7 @@ def test_the_answer_is_sent_through_telegram_and_recorded(
         tmp_path,
         db_url,
         AMNESTY_TELEGRAM_TOKEN=TOKEN,
-        AMNESTY_TELEGRAM_BASE_URL=fake_telegram.base_url(fake_telegram.url),  # type: ignore[attr-defined]
+        AMNESTY_TELEGRAM_BASE_URL=fake_telegram.base_url(fake_telegram.url),
     )
     for client in signed_in(settings):
         item_id = add_item(settings, sender_id="telegram:4242", channel="telegram")
@@ -436,7 +439,7 @@ def test_zalo_sends_only_within_the_window_and_the_page_says_so(
         tmp_path,
         db_url,
         AMNESTY_ZALO_REPLY_WINDOW_DAYS="3",
-        **zalo_env(fake_zalo.url),  # type: ignore[attr-defined]
+        **zalo_env(fake_zalo.url),
     )
     for client in signed_in(settings):
         recent = add_item(settings, sender_id="zalo:901", channel="zalo", delivery_key="z1")

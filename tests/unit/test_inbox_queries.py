@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import count
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,9 +74,9 @@ def test_filters_each_narrow_the_list(session_maker: sessionmaker[Session]) -> N
         change_status(s, b, "in_progress", actor="xuly")
         ids = {x: i.id for x, i in (("a", a), ("b", b), ("c", c))}
 
-    def found(**fields: object) -> set[int]:
+    def found(**fields: Any) -> set[int]:
         with session_maker() as s:
-            return {i.id for i in matching(s, InboxFilter(**fields))}  # type: ignore[arg-type]
+            return {i.id for i in matching(s, InboxFilter(**fields))}
 
     assert found() == set(ids.values())
     assert found(kind="misconduct") == {ids["a"]}

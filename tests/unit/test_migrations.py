@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, String, inspect, text
 
 from knowledge.__main__ import main
 from knowledge.db import create_schema, make_engine
@@ -162,7 +162,9 @@ def current_of(connection: Connection) -> str | None:
 
 def test_alembic_version_lands_in_the_private_postgresql_schema() -> None:
     with postgres_schema_url() as url:
-        schema = re.search(r"search_path%3D(\w+)", url).group(1)  # type: ignore[union-attr]
+        in_url = re.search(r"search_path%3D(\w+)", url)
+        assert in_url, url
+        schema = in_url.group(1)
         engine = make_engine(url)
         try:
             create_schema(engine)
@@ -322,7 +324,8 @@ def test_a_database_at_the_baseline_gets_a_later_revision(db_url: str, tmp_path:
         with engine.connect() as connection:
             columns = {c["name"]: c for c in inspect(connection).get_columns("feedback_item")}
             assert "channel_detail" in columns
-            assert columns["facility"]["type"].length == 400
+            facility = columns["facility"]["type"]
+            assert isinstance(facility, String) and facility.length == 400
             assert connection.execute(text("SELECT content FROM feedback_item")).scalar() == (
                 "Thủ tục thế nào ạ?"
             )
@@ -333,6 +336,7 @@ def test_a_database_at_the_baseline_gets_a_later_revision(db_url: str, tmp_path:
                 table_sql = connection.exec_driver_sql(
                     "SELECT sql FROM sqlite_master WHERE name = 'feedback_item'"
                 ).scalar()
+                assert table_sql is not None
                 assert "AUTOINCREMENT" in table_sql  # reference numbers still never reused
     finally:
         engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -87,8 +88,8 @@ def senders_left(url: str) -> list[str]:
     return list(rows)
 
 
-def draft(sender_id: str, **fields: object) -> FeedbackDraft:
-    values: dict[str, object] = {
+def draft(sender_id: str, **fields: Any) -> FeedbackDraft:
+    values: dict[str, Any] = {
         "kind": "misconduct",
         "content": "Cán bộ đòi tiền",
         "channel": "zalo",
@@ -102,7 +103,7 @@ def draft(sender_id: str, **fields: object) -> FeedbackDraft:
         ),
     }
     values.update(fields)
-    return FeedbackDraft(**values)  # type: ignore[arg-type]
+    return FeedbackDraft(**values)
 
 
 def counts(session_maker: sessionmaker[Session], sender_id: str) -> tuple[int, int]:

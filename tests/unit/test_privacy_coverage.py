@@ -42,7 +42,13 @@ from tests.unit.test_privacy import add_events, senders_left
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=400)
 REDIS_URL = "redis://127.0.0.1:6379/0"
-CHANNEL_TABLES = (ChannelDelivery, KeptMessage, UndeliveredReply, WaitingReply)
+ChannelTable = type[ChannelDelivery | KeptMessage | UndeliveredReply | WaitingReply]
+CHANNEL_TABLES: tuple[ChannelTable, ...] = (
+    ChannelDelivery,
+    KeptMessage,
+    UndeliveredReply,
+    WaitingReply,
+)
 
 
 def host(tmp_path: Path, name: str, db_url: str, **env: str) -> Settings:
@@ -180,7 +186,7 @@ def test_retention_reaches_every_table_and_file(
         channel_rows(session, "zalo:old")
         channel_rows(session, "zalo:new")
         for model in CHANNEL_TABLES:
-            column = model.received_at if model is ChannelDelivery else model.created_at
+            column = model.received_at if issubclass(model, ChannelDelivery) else model.created_at
             session.execute(update(model).where(model.sender == "zalo:old").values({column: OLD}))
         session.add(AnswerRating(entry_key="e", rating="helpful", channel="zalo", family="f1"))
         session.add(

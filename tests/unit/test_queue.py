@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import doctest
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -54,7 +55,7 @@ def ask(
     *,
     at: dt.datetime | None = None,
     family: str | None = None,
-    **facts: object,
+    **facts: Any,
 ) -> QueuedQuestion:
     question = record_question(
         session,
@@ -62,7 +63,7 @@ def ask(
         reason=str(facts.pop("reason", "fallback")),
         channel=str(facts.pop("channel", "web")),
         family=family,
-        **facts,  # type: ignore[arg-type]
+        **facts,
     )
     assert question is not None
     if at is not None:

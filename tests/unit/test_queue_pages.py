@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,7 +65,7 @@ def editor(client: TestClient) -> TestClient:
     return client
 
 
-def post_group(client: TestClient, ids: list[int], **data: str) -> httpx.Response:
+def post_group(client: TestClient, ids: list[int], **data: str) -> httpx2.Response:
     token = csrf_of(client, f"/staff/queue/{ids[0]}")
     form: dict[str, object] = {"csrf": token, "ids": [str(i) for i in ids], **data}
     return client.post(f"/staff/queue/{ids[0]}", data=form, follow_redirects=False)

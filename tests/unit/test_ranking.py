@@ -8,7 +8,7 @@ from knowledge.kb.ranking import rank, terms
 
 class Fake:
     def __init__(self, key: str, questions: list[str]) -> None:
-        self.key, self.title, self.questions = key, key, questions
+        self.key, self.title, self.round, self.questions = key, key, "", questions
 
 
 def test_terms_fold_diacritics_and_drop_filler() -> None:

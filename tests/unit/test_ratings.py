@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
+from rasa_sdk.types import DomainDict
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -25,6 +26,7 @@ from settings import Settings, from_env, get_settings
 from tests.unit.test_staff_app import add_account, login
 
 KEY = "fees_free_of_charge"
+NO_DOMAIN = cast(DomainDict, {})  # these actions do not read the domain
 QUESTION = "xin đặc xá có mất tiền không, số em 0912345678"
 
 
@@ -41,7 +43,7 @@ def rating_tracker(rating: str | None, entry_key: str | None = KEY) -> Tracker:
         "intent": {"name": "rate_answer", "confidence": 1.0},
         "entities": entities,
     }
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "user", "text": QUESTION, "parse_data": question},
         {"event": "bot", "text": "Không mất tiền."},
         {"event": "user", "text": latest["text"], "parse_data": latest},
@@ -61,7 +63,7 @@ def env(
 
 def rate(t: Tracker) -> str:
     dispatcher = CollectingDispatcher()
-    events = ActionRateAnswer().run(dispatcher, t, {})
+    events = ActionRateAnswer().run(dispatcher, t, NO_DOMAIN)
     assert events in ([], [SlotSet("answered_entry", None)])  # one rating per answer
     return "\n".join(m["text"] for m in dispatcher.messages)
 
@@ -99,7 +101,7 @@ def test_a_rating_without_an_answered_entry_stores_nothing(env: sessionmaker[Ses
 
 def test_a_typed_rating_brings_up_the_buttons(env: sessionmaker[Session]) -> None:
     dispatcher = CollectingDispatcher()
-    assert ActionRateAnswer().run(dispatcher, rating_tracker(None), {}) == []
+    assert ActionRateAnswer().run(dispatcher, rating_tracker(None), NO_DOMAIN) == []
     assert dispatcher.messages[0]["buttons"] == RATE_BUTTONS
     assert stored(env) == ([], [])
     # The button pressed afterwards rates the question, not the typed rating.
@@ -115,7 +117,7 @@ def answer(text: str, intent: str) -> tuple[list[dict[str, Any]], list[Any]]:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
     t = Tracker("web:1", {}, message, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
-    events = ActionAnswer().run(dispatcher, t, {})
+    events = ActionAnswer().run(dispatcher, t, NO_DOMAIN)
     return dispatcher.messages, events
 
 
@@ -161,7 +163,7 @@ def test_a_database_error_still_thanks_the_family(
     env: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
     with env.begin() as db:
-        AnswerRating.__table__.drop(db.connection())
+        cast(Table, AnswerRating.__table__).drop(db.connection())
     assert "cán bộ" in rate(rating_tracker("unhelpful"))
     assert "could not store a rating" in caplog.text
     assert [q.reason for q in stored_questions(env)] == ["unhelpful"]

@@ -28,7 +28,7 @@ async def healthy(request: Request) -> JSONResponse:
 def rasa() -> Iterator[FakeRasa]:
     fake = FakeRasa()
     with ServerThread(fake.app) as server:
-        fake.port = server.port  # type: ignore[attr-defined]
+        fake.port = server.port
         yield fake
 
 
@@ -54,7 +54,7 @@ def test_ready_when_every_part_answers(tmp_path: Path, rasa: FakeRasa, actions_p
     settings = gateway_settings(
         tmp_path,
         f"sqlite:///{tmp_path / 'kb.db'}",
-        AMNESTY_RASA_PORT=str(rasa.port),  # type: ignore[attr-defined]
+        AMNESTY_RASA_PORT=str(rasa.port),
         AMNESTY_ACTIONS_PORT=str(actions_port),
     )
     with ServerThread(create_app(settings)) as server:
@@ -73,7 +73,7 @@ def test_not_ready_while_the_database_is_down(
     settings = gateway_settings(
         tmp_path,
         f"sqlite:///{tmp_path / 'kb.db'}",
-        AMNESTY_RASA_PORT=str(rasa.port),  # type: ignore[attr-defined]
+        AMNESTY_RASA_PORT=str(rasa.port),
         AMNESTY_ACTIONS_PORT=str(actions_port),
     )
     with ServerThread(create_app(settings)) as server:

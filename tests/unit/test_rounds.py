@@ -33,7 +33,8 @@ def test_in_december_2026_no_round_is_open_and_the_2026_round_is_unverified(
     rounds: list[RoundFacts],
 ) -> None:
     assert considering(rounds, DEC_2026) is None
-    assert last_completed(rounds, DEC_2026).id == "2025-2"  # type: ignore[union-attr]
+    completed = last_completed(rounds, DEC_2026)
+    assert completed is not None and completed.id == "2025-2"
     line = now_line(rounds, DEC_2026)
     assert "chưa có thông tin công khai về đợt đặc xá nào đang được xét" in line
     assert "457/2026/QĐ-CTN" in line and "chưa kiểm chứng" in line
@@ -79,7 +80,8 @@ def test_a_round_marked_as_being_considered_is_said_to_be_open(rounds: list[Roun
     calendar = [*rounds[:-1], open_round]
     assert considering(calendar, DEC_2026) == open_round
     assert now_line(calendar, DEC_2026).startswith("Hiện nay (06/12/2026) đang xét Đặc xá năm 2026")
-    assert resolve("đợt này xét đến bao giờ", calendar, DEC_2026).rounds == ("2026",)  # type: ignore[union-attr]
+    resolved = resolve("đợt này xét đến bao giờ", calendar, DEC_2026)
+    assert resolved is not None and resolved.rounds == ("2026",)
 
 
 def test_the_database_calendar_gives_the_same_rules_as_the_reviewable_file(

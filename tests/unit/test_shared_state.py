@@ -113,7 +113,8 @@ def test_button_offered_by_one_replica_is_accepted_by_the_other(
         assert await b.to_rasa(typed) == "/ask_fees"
         await b.forget("zalo:1")
         assert await a.to_rasa(typed) == "\u200b/ask_fees"
-        ttl = await a.shared.redis.ttl(f"{prefix}:buttons:telegram:1")  # type: ignore[union-attr]
+        assert a.shared.redis is not None
+        ttl = await a.shared.redis.ttl(f"{prefix}:buttons:telegram:1")
         assert 0 < ttl <= 7 * 24 * 3600
         await close(a, b)
 

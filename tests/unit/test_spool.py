@@ -8,8 +8,9 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -23,8 +24,8 @@ from knowledge.models import FeedbackItem
 from settings import from_env
 
 
-def draft(**fields: object) -> FeedbackDraft:
-    values: dict[str, object] = {
+def draft(**fields: Any) -> FeedbackDraft:
+    values: dict[str, Any] = {
         "kind": "process_complaint",
         "content": "Chồng tôi không có tên trong danh sách 😢 <script>x</script>",
         "channel": "rest",
@@ -33,7 +34,7 @@ def draft(**fields: object) -> FeedbackDraft:
         "excerpt": ({"role": "user", "text": "tôi muốn khiếu nại"},),
     }
     values.update(fields)
-    return FeedbackDraft(**values)  # type: ignore[arg-type]
+    return FeedbackDraft(**values)
 
 
 def items(session_maker: sessionmaker[Session]) -> list[FeedbackItem]:
@@ -271,10 +272,10 @@ def test_sixteen_families_at_once_lose_nothing(
 # --- The worker --------------------------------------------------------------------------------
 
 
-def wait_for(condition: object, seconds: float = 20) -> bool:
+def wait_for(condition: Callable[[], object], seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return True
         time.sleep(0.05)
     return False

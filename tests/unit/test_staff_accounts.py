@@ -38,8 +38,8 @@ def test_create_and_authenticate(session_maker: sessionmaker[Session]) -> None:
         assert authenticate(db, "lan.nguyen", PASSWORD + "x") is None
         assert authenticate(db, "nobody", PASSWORD) is None
     with session_maker() as db:
-        user = get_user(db, "lan.nguyen")
-        assert user is not None and user.last_login is not None and user.active
+        found = get_user(db, "lan.nguyen")
+        assert found is not None and found.last_login is not None and found.active
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,9 @@ def test_weak_hash_is_upgraded_on_login(session_maker: sessionmaker[Session]) ->
     with session_maker.begin() as db:
         assert authenticate(db, "em", PASSWORD) is not None
     with session_maker() as db:
-        stored = get_user(db, "em").password_hash  # type: ignore[union-attr]
+        user = get_user(db, "em")
+        assert user is not None
+        stored = user.password_hash
         assert stored != weak
         assert not PasswordHasher().check_needs_rehash(stored)
 
@@ -159,7 +161,8 @@ def test_cli_create_user_and_set_password(
 
     with session_factory(cli_env)() as db:
         assert authenticate(db, "hoa", "mat-khau-go-tay") is not None
-        assert get_user(db, "hoa").role == "reviewer"  # type: ignore[union-attr]
+        user = get_user(db, "hoa")
+        assert user is not None and user.role == "reviewer"
         actions = [e.action for e in recent_audit(db)]
         assert actions == ["password_set", "user_created"]
 

@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -31,7 +31,7 @@ def csrf_of(client: TestClient, path: str = "/staff/login") -> str:
     return match.group(1)
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx2.Response:
     token = csrf_of(client)
     return client.post(
         "/staff/login",
@@ -214,8 +214,9 @@ def test_admin_creates_changes_and_deactivates_accounts(
     client.post("/staff/users/moi.vao", data={"csrf": token, "change": "role", "role": "reviewer"})
     client.post("/staff/users/bientap", data={"csrf": token, "change": "deactivate"})
     with session_factory(staff_settings.database_url)() as db:
-        assert get_user(db, "moi.vao").role == "reviewer"  # type: ignore[union-attr]
-        assert not get_user(db, "bientap").active  # type: ignore[union-attr]
+        added, deactivated = get_user(db, "moi.vao"), get_user(db, "bientap")
+        assert added is not None and added.role == "reviewer"
+        assert deactivated is not None and not deactivated.active
     # The deactivated account's open session ends at once.
     assert other.get("/staff/", follow_redirects=False).status_code == 303
     assert login(other, "bientap").status_code == 400

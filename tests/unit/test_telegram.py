@@ -33,14 +33,14 @@ from tests.fakes.telegram import TOKEN, FakeTelegram
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
 def telegram_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, **env: str) -> Settings:
     channel = {
         "AMNESTY_TELEGRAM_TOKEN": TOKEN,
-        "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),  # type: ignore[attr-defined]
+        "AMNESTY_TELEGRAM_BASE_URL": fake.base_url(fake.url),
     }
     return gateway_settings(tmp_path, db_url, **{**channel, **env})
 
@@ -197,7 +197,8 @@ def test_gateway_process_with_polling_stops_on_sigterm(
         assert process.wait(timeout=20) in {0, -signal.SIGTERM}
         assert time.monotonic() - started < 15
         assert [m["text"] for m in fake_telegram.sent.items] == [telegram.HELP]
-        assert "Application.stop() complete" in process.stderr.read()  # type: ignore[union-attr]
+        assert process.stderr is not None
+        assert "Application.stop() complete" in process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()

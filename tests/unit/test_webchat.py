@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +25,12 @@ from tests.fakes.server import ServerThread
 def rasa() -> Iterator[FakeRasa]:
     fake = FakeRasa()
     with ServerThread(fake.app) as server:
-        fake.port = server.port  # type: ignore[attr-defined]
+        fake.port = server.port
         yield fake
 
 
 def settings_for(tmp_path: Path, db_url: str, rasa: FakeRasa, **env: str) -> Settings:
-    port = str(rasa.port)  # type: ignore[attr-defined]
+    port = str(rasa.port)
     return gateway_settings(
         tmp_path, db_url, AMNESTY_RASA_PORT=port, AMNESTY_RESEND_INTERVAL="1", **env
     )
@@ -127,7 +128,8 @@ def test_the_page_fetches_the_answer_of_a_message_kept_while_rasa_was_down(
         assert kept.json() == {"replies": [{"text": BUSY_KEPT, "buttons": []}], "pending": True}
         assert page.get("/api/replies").json() == {"replies": [], "pending": True}
         rasa.down = False
-        deadline, fetched = time.monotonic() + 20, []
+        deadline = time.monotonic() + 20
+        fetched: list[dict[str, Any]] = []
         while not fetched and time.monotonic() < deadline:
             time.sleep(0.3)
             fetched = page.get("/api/replies").json()["replies"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,17 +31,21 @@ from tests.fakes.server import ServerThread
 from tests.fakes.zalo import FakeZalo, event, post_event, signature, text_event, zalo_env
 
 
+def count_is(n: int) -> Callable[[list[dict[str, Any]]], bool]:
+    return lambda items: len(items) == n
+
+
 @pytest.fixture
 def fake_zalo() -> Iterator[FakeZalo]:
     fake = FakeZalo()
     with ServerThread(fake.app) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+        fake.url = server.url
         yield fake
 
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, fake_zalo: FakeZalo) -> Settings:
-    return gateway_settings(tmp_path, db_url, **zalo_env(fake_zalo.url))  # type: ignore[attr-defined]
+    return gateway_settings(tmp_path, db_url, **zalo_env(fake_zalo.url))
 
 
 @pytest.fixture
@@ -163,12 +168,12 @@ def test_rate_limit_gets_a_polite_reply(
         tmp_path,
         db_url,
         AMNESTY_CHANNEL_RATE="2/minute",
-        **zalo_env(fake_zalo.url),  # type: ignore[attr-defined]
+        **zalo_env(fake_zalo.url),
     )
     with gateway(limited) as server:
         for n in range(3):
             post_event(server.url, text_event("666", f"câu hỏi {n}", f"m-rate-{n}"))
-            fake_zalo.sent.wait_for(lambda items, n=n: len(items) == n + 1)
+            fake_zalo.sent.wait_for(count_is(n + 1))
         post_event(server.url, text_event("666", "câu hỏi 3", "m-rate-3"))
         settle()
     # One notice per window: a reply to every extra message would spend the send quota.
@@ -342,7 +347,8 @@ def test_rotated_pair_survives_a_restart_and_a_new_authorisation_replaces_it(
     asyncio.run(refresh_once())
     zalo.seed_token(settings, sessions)  # a restart with the same configuration
     with sessions() as session:
-        assert state.current_token(session, "zalo").refresh_token == fake_zalo.refresh_token  # type: ignore[union-attr]
+        token = state.current_token(session, "zalo")
+        assert token is not None and token.refresh_token == fake_zalo.refresh_token
     again = replace(settings, zalo_access_token="access-new", zalo_refresh_token="refresh-new")
     zalo.seed_token(again, sessions)
     with sessions() as session:
