@@ -43,12 +43,14 @@ class TcpProxy:
             self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
 
     async def _stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        # Close the open connections first: since Python 3.12, wait_closed() also waits for them.
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         for writer in list(self._writers):
             writer.close()
+        if server is not None:
+            await server.wait_closed()
 
     async def _cancel_pipes(self) -> None:
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
