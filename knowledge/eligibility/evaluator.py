@@ -192,13 +192,15 @@ def _civil(case: Case, rules: RoundRules, codes: frozenset[str] | None) -> Check
     if case.civil == "no":
         reason = (
             "Phải thi hành xong, hoặc đã thi hành một phần và có quyết định 'chưa có điều kiện "
-            "thi hành' của cơ quan thi hành án dân sự."
+            "thi hành' của cơ quan thi hành án dân sự (và, nếu người được bồi thường là cá nhân, "
+            "người đó đồng ý bằng văn bản)."
         )
         return Check("civil", "not_met", reason, cite)
     if corrupt is None:  # partly paid: enough, except for corruption
         reason = (
-            "Trả một phần và có quyết định 'chưa có điều kiện thi hành' là đủ, trừ tội tham "
-            "nhũng (phải trả hết). Cần biết tội danh."
+            "Trả một phần, có quyết định 'chưa có điều kiện thi hành' và (nếu người được bồi "
+            "thường là cá nhân) người đó đồng ý bằng văn bản thì đạt, trừ tội tham nhũng (phải "
+            "trả hết). Cần biết tội danh."
         )
         return Check("civil", "unknown", reason, cite, ("crime",))
     reason = "Đã thi hành một phần, phần còn lại thuộc diện 'chưa có điều kiện thi hành'"

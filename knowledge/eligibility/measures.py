@@ -207,20 +207,29 @@ def _excluded_crime(case: Case, rules: Mapping[str, Any]) -> Check:
         )
     ex = rules["excluded"]
     months = case.sentence_months or 0
-    hits = []
+    hits, by_length = [], []
     for code in sorted(codes):
         number = int(code[:3])
-        if (
-            any(a <= number <= b for a, b in ex["chapters"])
-            or code in ex["articles"]
-            or (
-                ex["persons_chapter"][0] <= number <= ex["persons_chapter"][1]
-                and code not in ex["negligent"]
-                and months >= ex["persons_min_months"]
-            )
-            or (code in ex["property_drugs"] and months >= ex["property_min_months"])
-        ):
+        if any(a <= number <= b for a, b in ex["chapters"]) or code in ex["articles"]:
             hits.append(code)
+        elif (
+            ex["persons_chapter"][0] <= number <= ex["persons_chapter"][1]
+            and code not in ex["negligent"]
+            and months >= ex["persons_min_months"]
+        ) or (code in ex["property_drugs"] and months >= ex["property_min_months"]):
+            by_length.append(code)
+    if len(codes) > 1 and by_length and not hits:
+        # The threshold is the sentence for that one crime, not the total (BLHS Điều 66 khoản 2).
+        names = ", ".join(f"Điều {c}" for c in by_length)
+        return Check(
+            "excluded_crime",
+            "unknown",
+            f"Với nhiều tội, ngưỡng loại trừ tính theo mức án của riêng tội ({names}), không "
+            "theo tổng hình phạt: cần biết mức án của tội đó.",
+            source,
+            ("sentence_months",),
+        )
+    hits += by_length
     if hits:
         names = ", ".join(f"Điều {c}" for c in hits)
         return Check(

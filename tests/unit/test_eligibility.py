@@ -967,6 +967,8 @@ def test_case_reads_typed_answers() -> None:
         ("Điều 251", {"251"}),
         ("251", {"251"}),
         ("buôn bán ma túy và tàng trữ ma túy", {"249", "251"}),
+        ("sử dụng trái phép chất ma túy", {"256a"}),  # added by Luật 86/2025 (WEAK 17)
+        ("chứa chấp việc sử dụng trái phép chất ma túy", {"256"}),
         ("vô ý gây thương tích", {"138"}),
         ("đe dọa giết người", {"133"}),
         ("khủng bố nhằm chống chính quyền nhân dân", {"113"}),

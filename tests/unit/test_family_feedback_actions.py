@@ -165,6 +165,30 @@ def test_submit_saves_before_telling_and_a_retry_makes_no_duplicate(env: Any) ->
     assert "Không đưa, không chuyển thêm tiền" in first  # money: what to do next, from the KB
 
 
+@pytest.mark.parametrize(
+    ("kind", "content", "route"),
+    [
+        # the route told comes from the KB entry (review H3): every first-level handler
+        (
+            "process_complaint",
+            "Tôi muốn khiếu nại việc trại không lập hồ sơ đặc xá",
+            "Tòa án quân sự",
+        ),
+        ("misconduct", STORY, "Không đưa, không chuyển thêm tiền"),
+        (
+            "process_complaint",
+            "Chồng tôi bị cán bộ trại đánh bầm dập, tôi muốn khiếu nại",
+            "tố cáo",
+        ),
+    ],
+)
+def test_after_saving_the_family_is_told_where_a_formal_complaint_goes(
+    env: Any, kind: str, content: str, route: str
+) -> None:
+    said = run(ActionFeedbackSubmit(), filled(content, fb_kind=kind))
+    assert route in said
+
+
 def test_submit_spools_when_the_database_cannot_be_written(
     env: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -85,6 +85,17 @@ def test_early_release_excluded_crimes(crime: str, months: int, excluded: str) -
     assert status(result, "excluded_crime") == excluded
 
 
+def test_with_several_crimes_the_length_threshold_is_the_one_crime_s_sentence() -> None:
+    """11 years in total for theft and intentional injury: the 10-year threshold of Chương XIV is
+    about the injury's own sentence, which is not told (review N4)."""
+    case = Case(sentence_months=132, crime="trộm cắp tài sản và cố ý gây thương tích")
+    result = assess_early_release(case, TODAY)
+    assert status(result, "excluded_crime") == "unknown"
+    assert "không theo tổng hình phạt" in reason(result, "excluded_crime")
+    alone = assess_early_release(Case(sentence_months=132, crime="cố ý gây thương tích"), TODAY)
+    assert status(alone, "excluded_crime") == "not_met"
+
+
 def test_early_release_for_a_minor_after_2025_is_unverified_never_met() -> None:
     case = Case(sentence_months=60, served_months=30, crime="cố ý gây thương tích", age_now=16)
     result = assess_early_release(case, TODAY)
