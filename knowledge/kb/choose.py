@@ -35,6 +35,7 @@ MINORS_BONUS = 1.5  # the rule for minors when the offender was a minor, and not
 TOPIC_BONUS = 0.3  # the intent Rasa recognised, for the main question
 CONTEXT_WEIGHT = 1.0  # the whole message (the story) against the example questions
 SAVED_SCORE = 10.0  # above anything the ranking gives: the question is an example of the entry
+NEXT_BEST = 0.75  # of the best score: how well a second-best entry must fit to be given
 SHORT_QUESTION = 8  # words: a shorter question is read with the sentence before it
 
 
@@ -106,12 +107,25 @@ def choose(
     A question staff have saved as an example of an entry goes to that entry, so their
     correction takes effect at once: within the question's measure, or from outside our scope
     (the questions the assistant could not answer, which staff file from the queue)."""
+    ranked = choose_ranked(entries, question, intent=intent, minors=minors, context=context)
+    return ranked[0] if ranked else None
+
+
+def choose_ranked(
+    entries: Sequence[Entry],
+    question: Question,
+    *,
+    intent: str | None = None,
+    minors: bool | None = None,
+    context: str = "",
+) -> list[Pick]:
+    """Every candidate entry for ``question``, best first (see :func:`choose`)."""
     pool = candidates(entries, question.measure)
     same = saved_as_example(entries, question.text)
     if same is not None and (same in pool or question.measure == "out_of_scope"):
-        return Pick(question, same, SAVED_SCORE, SAVED_SCORE)
+        return [Pick(question, same, SAVED_SCORE, SAVED_SCORE)]
     if not pool:
-        return None
+        return []
     short = len(question.text.split()) < SHORT_QUESTION
     query = f"{question.context} {question.text}" if short else question.text
     searchable = [Searchable.of(e) for e in pool]
@@ -133,8 +147,8 @@ def choose(
         value += TOPIC_BONUS * (intent is not None and entry.topic == intent)
         return value
 
-    best = max(ranked, key=lambda s: (score(s.entry, s.score), -pool.index(s.entry)))
-    return Pick(question, best.entry, score(best.entry, best.score), best.score)
+    picks = [Pick(question, s.entry, score(s.entry, s.score), s.score) for s in ranked]
+    return sorted(picks, key=lambda p: (-p.score, pool.index(p.entry)))
 
 
 def choose_all(
@@ -145,12 +159,18 @@ def choose_all(
     minors: bool | None = None,
     context: str = "",
 ) -> list[Pick]:
-    """One pick per question (the intent helps the main one only), each entry once."""
+    """One pick per question (the intent helps the main one only), each entry once: a question
+    whose best entry already answers an earlier one gets its next best, when that one fits
+    nearly as well (two questions about one measure often ask two things of it)."""
     picks: list[Pick] = []
     for i, question in enumerate(questions):
-        pick = choose(
+        ranked = choose_ranked(
             entries, question, intent=intent if i == 0 else None, minors=minors, context=context
         )
-        if pick and all(p.entry.key != pick.entry.key for p in picks):
-            picks.append(pick)
+        if not ranked:
+            continue
+        used = {p.entry.key for p in picks}
+        fresh = [p for p in ranked if p.entry.key not in used]
+        if fresh and (fresh[0] is ranked[0] or fresh[0].score >= NEXT_BEST * ranked[0].score):
+            picks.append(fresh[0])
     return picks

@@ -109,6 +109,7 @@ class Sentence:
     text: str  # as the family wrote it
     flat: str  # folded words
     asks: bool  # a question (a "?" or question words)
+    stated: bool = False  # its sentence ends with "." or "!": a statement where "?" is used
 
 
 _SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
@@ -118,7 +119,11 @@ _CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)")
 
 
 # "chưa biết gì", "không hiểu gì cả": a statement, though it ends like a question.
-_NOT_ASKING = re.compile(r"\b(chua|khong|ko) (\w+ )?(biet|hieu|ro) gi( ca| het)?$")
+# "không vi phạm gì", "chưa nhận được gì": nothing done, nothing asked.
+_NOT_ASKING = re.compile(
+    r"\b(chua|khong|ko) (\w+ )?(biet|hieu|ro) gi( ca| het)?$"
+    r"|\b(khong|chua|ko) ((?!thi |ma |neu )\w+ ){1,2}gi( ca| het)?$"
+)
 # "cho em hỏi", "xin hỏi": announces a question, which may be in the next clause.
 _PREFACE = re.compile(r"\b(xin|cho|muon) (\w+ ){0,3}hoi\b")
 
@@ -158,12 +163,23 @@ def _questions_in(part: str) -> list[str]:
 def sentences(text: str) -> list[Sentence]:
     result = []
     for chunk in _SPLIT.split(text.strip()):
-        for part in _questions_in(chunk.strip(" -•*+\t")):
+        chunk = chunk.strip(" -•*+\t")
+        stated = chunk.rstrip(" )\"'").endswith((".", "!"))
+        for part in _questions_in(chunk):
             part = part.strip(" ,")
             flat = _words(folded(part))
             if flat:
-                result.append(Sentence(part, flat, _asks(part, flat)))
+                result.append(Sentence(part, flat, _asks(part, flat), stated))
     return result
+
+
+def questions_asked(every: list[Sentence]) -> list[Sentence]:
+    """The sentences that ask. A writer who marks questions with "?" ends statements with a
+    full stop: there, "bên đó hỏi em có án tích không." reports a question and asks none."""
+    asked = [s for s in every if s.asks]
+    if any(s.text.rstrip().endswith("?") for s in every):
+        asked = [s for s in asked if not s.stated or s.text.rstrip().endswith("?")]
+    return asked or every[-1:]
 
 
 # --- Urgency -------------------------------------------------------------------------------------
@@ -269,6 +285,12 @@ def _best(scores: dict[str, float]) -> tuple[str, float] | None:
     return measure, score
 
 
+def _hinted(own: dict[str, float], story: dict[str, float]) -> str | None:
+    """Of the measures a question only hints at, the one the story is most about, if it is."""
+    hinted = [m for m, score in own.items() if score > 0 and story.get(m, 0) >= OWN_MEASURE]
+    return max(hinted, key=lambda m: story[m]) if hinted else None
+
+
 def read(text: str, intent: str | None = None) -> Reading:
     """The questions of ``text`` (at most MAX_QUESTIONS, the main one first) and their measures."""
     whole = _words(folded(text))
@@ -280,7 +302,7 @@ def read(text: str, intent: str | None = None) -> Reading:
     if prior and (not context or context[1] < OWN_MEASURE):
         default = prior
     every = sentences(text)
-    asked = [s for s in every if s.asks] or every[-1:]
+    asked = questions_asked(every)
     held = detention_story(whole, sentenced)
     questions: list[Question] = []
     seen: set[tuple[str, str]] = set()
@@ -288,7 +310,13 @@ def read(text: str, intent: str | None = None) -> Reading:
         scores = measure_scores(sentence.flat, own=True, sentenced=sentenced)
         own = _asked_about(scores, sentence.flat)
         confident = bool(own and own[1] >= OWN_MEASURE)
-        measure = own[0] if own and confident else default
+        hinted = _hinted(scores, story)
+        if own and confident:
+            measure = own[0]
+        elif hinted:  # a weak cue of its own, for a measure the story is about
+            measure = hinted
+        else:  # "xóa từ ngày nào?" after a question about xóa án tích asks about that
+            measure = next((q.measure for q in reversed(questions) if q.confident), default)
         facet = facet_of(sentence.flat) or "overview"
         if facet == "difference" and measure == "amnesty":
             # "giảm án với đặc xá khác nhau thế nào": the other measure's entries tell it

@@ -38,7 +38,8 @@ def strings(value: object) -> Iterator[str]:
 
 
 def our_texts() -> Iterator[tuple[str, str]]:
-    for folder in ("nlu_data", "tests/heldout", "knowledge/kb/content", "tests/stories", "data"):
+    folders = ("nlu_data", "tests/heldout", "tests/unit", "knowledge/kb/content", "tests/stories")
+    for folder in (*folders, "data"):
         for path in sorted((ROOT / folder).glob("*.yml")):
             for text in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
                 for line in text.splitlines():  # nlu examples are "- " lines of one block

@@ -214,3 +214,22 @@ def test_a_forged_form_starts_nothing(client: TestClient, loaded: sessionmaker[S
     assert response.status_code == 403
     with loaded() as db:
         assert list(db.scalars(select(TrainingRun))) == []
+
+
+def test_the_gate_checks_the_blind_real_style_messages_by_their_entries_topics() -> None:
+    from bot.ops.heldout import Item, Prediction, load_real_style
+
+    items = load_real_style()
+    assert len(items) >= 40 and {i.split for i in items} == {"real_style"}
+    assert "real_style" in FLOORS and {i.split for i in load_heldout()} == set(FLOORS)
+    # Every message's own intent is among those accepted, and only known intents are.
+    assert all(i.intent in i.accepted for i in items)
+    # Two questions about two topics: either intent is right, a third is not.
+    accepted = frozenset({"ask_after_release", "out_of_scope"})
+    item = Item("real_style", "…", "ask_after_release", accepted)
+    assert Prediction(item, "out_of_scope", 0.6, 0.01).correct
+    assert Prediction(item, "ask_after_release", 0.6, 0.01).correct
+    assert not Prediction(item, "ask_fees", 0.9, 0.01).correct
+    # A check request counts for the conditions it is answered from.
+    conditions = Item("real_style", "…", "ask_conditions", frozenset({"ask_conditions"}))
+    assert Prediction(conditions, "check_eligibility", 0.7, 0.01).correct
