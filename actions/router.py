@@ -224,7 +224,7 @@ def route(
     if not understood and intent in ("affirm", "deny"):
         return Routed("anything_else", [ANYTHING_ELSE])
     questions = [
-        with_case_words(q, case) for q in _with_years(reading, question_text, session, today)
+        with_case_words(q, case) for q in _with_years(reading, session, today)
     ]
     picks = choose_all(entries, questions, intent=intent, minors=minors, context=question_text)
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
@@ -246,17 +246,16 @@ def topic_overview(intent: str, *, session: Session, settings: Settings) -> Rout
     return _routed("answer", composed, [Pick(question, first, 0.0)], question.text, {})
 
 
-def _with_years(reading: Reading, text: str, session: Session, today: dt.date) -> list[Question]:
-    """Amnesty questions with the year their time words mean ("năm ngoái" → 2025), so the entry
-    of that round ranks first."""
-    answer = resolve(text, round_calendar(session), today)
-    years = " ".join(sorted({r[:4] for r in answer.rounds})) if answer else ""
-    if not years:
-        return list(reading.questions)
-    return [
-        replace(q, text=f"{q.text} năm {years}") if q.measure == "amnesty" else q
-        for q in reading.questions
-    ]
+def _with_years(reading: Reading, session: Session, today: dt.date) -> list[Question]:
+    """Amnesty questions with the year their own time words mean ("năm ngoái" → 2025), so the
+    entry of that round ranks first (a date in the story, "bị bắt từ 8/2024", is not a round)."""
+    rounds = round_calendar(session)
+    questions = []
+    for q in reading.questions:
+        answer = resolve(q.text, rounds, today) if q.measure == "amnesty" else None
+        years = " ".join(sorted({r[:4] for r in answer.rounds})) if answer else ""
+        questions.append(replace(q, text=f"{q.text} năm {years}") if years else q)
+    return questions
 
 
 def _answer(
@@ -272,7 +271,8 @@ def _answer(
     cases = _case_readings(reading, case, facts, text, session, today)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
-    time_answer = resolve(text, rounds, today) if amnesty else None
+    asked = "\n".join(q.text for q in reading.questions)
+    time_answer = resolve(asked, rounds, today) if amnesty else None
     composed = compose(
         picks,
         department=settings.department,

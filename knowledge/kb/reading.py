@@ -305,7 +305,7 @@ def read(text: str, intent: str | None = None) -> Reading:
     asked = questions_asked(every)
     held = detention_story(whole, sentenced)
     questions: list[Question] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for sentence in asked:
         scores = measure_scores(sentence.flat, own=True, sentenced=sentenced)
         own = _asked_about(scores, sentence.flat)
@@ -324,9 +324,9 @@ def read(text: str, intent: str | None = None) -> Reading:
             measure = others[0] if others else measure
         if measure == "prison_life" and held:
             measure = "detention"  # visits, parcels, money before trial: the detention rules
-        if (measure, facet) in seen:
+        if sentence.flat in seen:  # the same question asked twice
             continue
-        seen.add((measure, facet))
+        seen.add(sentence.flat)
         before = every[every.index(sentence) - 1].text if every.index(sentence) else ""
         questions.append(Question(sentence.text, measure, facet, confident, before))
     if not questions:
