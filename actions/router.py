@@ -226,7 +226,10 @@ def route(
     questions = [
         with_case_words(q, case) for q in _with_years(reading, session, today)
     ]
-    picks = choose_all(entries, questions, intent=intent, minors=minors, context=question_text)
+    story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
+    picks = choose_all(
+        entries, questions, intent=intent, minors=minors, context=question_text, story=story
+    )
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
     if not in_scope:
         return _decline(picks, settings)

@@ -156,7 +156,10 @@ def time_for(group: Group, case: Case, rules: RoundRules, served: Served | str) 
         return Check(name, "unknown", "Cần biết mức án để tính.", cite, ("sentence_months",))
     done = f"Đã chấp hành {served.text}"
     if floor_months is not None and compare(served, floor_months) == "not_met":
-        return Check(name, "not_met", f"{done}; {floor_says}. Chưa đủ thời gian.", cite)
+        short = f"còn thiếu{' ít nhất' * (served.low != served.high)} khoảng " + duration_text(
+            floor_months - served.high
+        )
+        return Check(name, "not_met", f"{done}; {floor_says}. Chưa đủ thời gian: {short}.", cite)
     if floor_months is not None and compare(served, floor_months) == "unknown":
         return Check(
             name,

@@ -35,6 +35,7 @@ MINORS_BONUS = 1.5  # the rule for minors when the offender was a minor, and not
 TOPIC_BONUS = 0.3  # the intent Rasa recognised, for the main question
 CONTEXT_WEIGHT = 1.0  # the whole message (the story) against the example questions
 SAVED_SCORE = 10.0  # above anything the ranking gives: the question is an example of the entry
+STORY_MEASURE_GAP = 0.9  # how far behind an entry of another measure of the story starts
 NEXT_BEST = 0.75  # of the best score: how well a second-best entry must fit to be given
 SHORT_QUESTION = 8  # words: a shorter question is read with the sentence before it
 
@@ -118,9 +119,13 @@ def choose_ranked(
     intent: str | None = None,
     minors: bool | None = None,
     context: str = "",
+    story: Sequence[str] = (),
 ) -> list[Pick]:
-    """Every candidate entry for ``question``, best first (see :func:`choose`)."""
-    pool = candidates(entries, question.measure)
+    """Every candidate entry for ``question``, best first (see :func:`choose`). Entries of the
+    other measures the story is about compete too, a little behind: "bao giờ được xóa án tích"
+    from someone on a suspended sentence is answered by the suspended sentence's entry."""
+    own = candidates(entries, question.measure)
+    pool = own + [e for e in entries if e.measure in story and e not in own]
     same = saved_as_example(entries, question.text)
     if same is not None and (same in pool or question.measure == "out_of_scope"):
         return [Pick(question, same, SAVED_SCORE, SAVED_SCORE)]
@@ -145,7 +150,7 @@ def choose_ranked(
         if entry.minors:
             value += MINORS_BONUS if minors else -MINORS_BONUS
         value += TOPIC_BONUS * (intent is not None and entry.topic == intent)
-        return value
+        return value - STORY_MEASURE_GAP * (entry not in own)
 
     picks = [Pick(question, s.entry, score(s.entry, s.score), s.score) for s in ranked]
     return sorted(picks, key=lambda p: (-p.score, pool.index(p.entry)))
@@ -158,6 +163,7 @@ def choose_all(
     intent: str | None = None,
     minors: bool | None = None,
     context: str = "",
+    story: Sequence[str] = (),
 ) -> list[Pick]:
     """One pick per question (the intent helps the main one only), each entry once: a question
     whose best entry already answers an earlier one gets its next best, when that one fits
@@ -165,7 +171,12 @@ def choose_all(
     picks: list[Pick] = []
     for i, question in enumerate(questions):
         ranked = choose_ranked(
-            entries, question, intent=intent if i == 0 else None, minors=minors, context=context
+            entries,
+            question,
+            intent=intent if i == 0 else None,
+            minors=minors,
+            context=context,
+            story=story,
         )
         if not ranked:
             continue

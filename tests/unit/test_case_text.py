@@ -71,6 +71,10 @@ NONE: frozenset[str] = frozenset()
             {"sentence_kind": "life_commuted", "sentence_months": 360, "served_months": 180},
         ),
         ("bố em bị chung thân", {"sentence_kind": "life"}),
+        (
+            "bố tôi bị tù chung thân, bao giờ được xét giảm lần đầu, giảm xuống còn bao nhiêu năm?",
+            {"sentence_kind": "life"},
+        ),
         ("anh em bị tử hình", {"sentence_kind": "death"}),
         # unpaid, partly paid, not rated well
         ("chưa nộp án phí nhưng đã bồi thường xong", {"fines_paid": False, "civil": "met"}),

@@ -153,7 +153,7 @@ TABLE = [
         NO,
         {"time_served": "not_met"},
         TIME,
-        says=("1/3 mức án", "Chưa đủ thời gian"),
+        says=("1/3 mức án", "Chưa đủ thời gian: còn thiếu khoảng 1 tháng"),
     ),
     floor_only(
         "ordinary-exactly-third",
