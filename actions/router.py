@@ -223,9 +223,7 @@ def route(
         return Routed("did_you_mean", [DID_YOU_MEAN], did_you_mean=_candidates(reading, intent))
     if not understood and intent in ("affirm", "deny"):
         return Routed("anything_else", [ANYTHING_ELSE])
-    questions = [
-        with_case_words(q, case) for q in _with_years(reading, session, today)
-    ]
+    questions = [with_case_words(q, case) for q in _with_years(reading, session, today)]
     story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
     picks = choose_all(
         entries, questions, intent=intent, minors=minors, context=question_text, story=story
