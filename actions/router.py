@@ -230,8 +230,12 @@ def route(
     )
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
     if not in_scope:
-        return _decline(picks, settings)
-    return _answer(in_scope, reading, case, facts, question_text, session, settings, today)
+        return _decline(
+            picks, settings, outside=reading.scores.get("out_of_scope", 0) >= OWN_MEASURE
+        )
+    # A question about another matter in the same message gets its pointer, not silence.
+    answered = [p for p in picks if p in in_scope or _points_elsewhere(p)]
+    return _answer(answered, reading, case, facts, question_text, session, settings, today)
 
 
 def topic_overview(intent: str, *, session: Session, settings: Settings) -> Routed | None:
@@ -351,8 +355,15 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
 POINTER_MATCH = 1.0
 
 
-def _decline(picks: list[Pick], settings: Settings) -> Routed:
-    if picks and picks[0].question.confident and picks[0].match >= POINTER_MATCH:
+def _points_elsewhere(pick: Pick) -> bool:
+    return pick.question.confident and pick.match >= POINTER_MATCH
+
+
+def _decline(picks: list[Pick], settings: Settings, *, outside: bool = False) -> Routed:
+    """The pointer to who handles it, when the question (or the whole story: "sổ đỏ … khởi
+    kiện") is about one of the matters we point elsewhere; otherwise the general decline."""
+    sure = picks and (picks[0].question.confident or outside)
+    if sure and picks[0].match >= POINTER_MATCH:
         composed = compose(picks[:1], department=settings.department, contact=settings.contact)
         return Routed("decline", composed.messages, composed.entries)
     return Routed(

@@ -30,6 +30,8 @@ CUSTODY = re.compile(
     r"\b(trai giam|trai tam giam|tam giam|tam giu|buong giam|phong giam|quan giao|thu an|"
     r"chap hanh an|ngoi tu|o tu|pham nhan|xa lim|trong trai)\b"
 )
+# Papers that are out of scope in general but ours for someone just released.
+RELEASE_PAPERS = re.compile(r"\b(can cuoc|cccd|cmnd|ho khau|cu tru|thuong tru|ho chieu|vay von)\b")
 # How much a cue counts: in the question itself or elsewhere in the story; naming the measure
 # (strong) or only hinting at it (weak).
 WEIGHTS = {("strong", True): 3.0, ("strong", False): 1.5, ("weak", True): 1.0, ("weak", False): 0.3}
@@ -322,6 +324,9 @@ def read(text: str, intent: str | None = None) -> Reading:
             # "giảm án với đặc xá khác nhau thế nào": the other measure's entries tell it
             others = [m for m, s in scores.items() if m != "amnesty" and s >= OWN_MEASURE]
             measure = others[0] if others else measure
+        released = story.get("after_release", 0) >= OWN_MEASURE
+        if measure == "out_of_scope" and released and RELEASE_PAPERS.search(sentence.flat):
+            measure = "after_release"  # "làm lại căn cước ở đâu" after release is ours
         if measure == "prison_life" and held:
             measure = "detention"  # visits, parcels, money before trial: the detention rules
         if sentence.flat in seen:  # the same question asked twice
