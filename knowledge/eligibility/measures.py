@@ -173,13 +173,12 @@ def assess_reduction(case: Case, today: dt.date) -> Assessment:
         label = "Mốc xét giảm lần đầu"
     checks = [_time_check("time_served", label, case, served, share, life, source, today)]
     checks.append(
-        Check(
-            "progress",
-            "unknown",
+        _progress(
+            case,
             "Cải tạo tiến bộ, đã bồi thường được một phần nghĩa vụ dân sự và được trại đề nghị: "
-            "trại xét theo hồ sơ; gia đình hỏi trại về xếp loại của người thân.",
+            "trại xét theo hồ sơ",
+            "gia đình hỏi trại về xếp loại của người thân.",
             source,
-            ("rating",),
         )
     )
     facts = _sentence_facts(case, served)
@@ -302,13 +301,12 @@ def assess_early_release(case: Case, today: dt.date) -> Assessment:
             )
         )
     checks.append(
-        Check(
-            "progress",
-            "unknown",
-            "Cải tạo tốt (đủ số quý liên tục xếp loại khá trở lên theo "
-            "mức án) và có nơi cư trú rõ ràng: gia đình hỏi trại.",
+        _progress(
+            case,
+            "Cải tạo tốt (đủ số quý liên tục xếp loại khá trở lên theo mức án) và có nơi cư trú "
+            "rõ ràng",
+            "gia đình hỏi trại.",
             source,
-            ("rating",),
         )
     )
     return Assessment(
@@ -436,3 +434,15 @@ CALCULATORS = {
     "early_release": assess_early_release,
     "record_clearing": assess_record,
 }
+
+
+RATING_SAID = {"kha": "khá", "tot": "tốt"}
+
+
+def _progress(case: Case, rule: str, ask: str, source: str) -> Check:
+    """The camp judges progress; a rating the family told is repeated, not asked again."""
+    said = RATING_SAID.get(case.rating or "")
+    if said:
+        told = f"bạn cho biết người thân được xếp loại {said}, trại xác nhận theo hồ sơ."
+        return Check("progress", "unknown", f"{rule}: {told}", source)
+    return Check("progress", "unknown", f"{rule}: {ask}", source, ("rating",))

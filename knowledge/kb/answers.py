@@ -26,12 +26,19 @@ def format_citation(citation: Mapping[str, Any]) -> str:
 
 
 def citation_line(citations: Iterable[Mapping[str, Any]]) -> str:
-    seen: list[str] = []
+    """One source line: each document once, with the articles cited from it ("Bộ luật Hình sự…,
+    Điều 63 khoản 1, 3, Điều 64"); a bare article is dropped where a clause of it is cited."""
+    documents: dict[str, list[str]] = {}
     for c in citations:
-        text = format_citation(c)
-        if text not in seen:
-            seen.append(text)
-    return "Nguồn: " + "; ".join(seen) + "."
+        where = format_citation(c).removeprefix(f"{c['document']}, ")
+        wheres = documents.setdefault(str(c["document"]), [])
+        if where != c["document"] and where not in wheres:
+            wheres.append(where)
+    parts = []
+    for document, wheres in documents.items():
+        kept = [w for w in wheres if not any(o != w and o.startswith(f"{w} ") for o in wheres)]
+        parts.append(f"{document}, {', '.join(kept)}" if kept else document)
+    return "Nguồn: " + "; ".join(parts) + "."
 
 
 def fill(text: str, department: str, contact: str) -> str:

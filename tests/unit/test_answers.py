@@ -33,3 +33,21 @@ def test_an_entry_alone_cites_its_sources_with_the_calendar_and_reminder(
     assert "Nguồn:" in composed.messages[-1] and "30/2018/QH14" in composed.messages[-1]
     assert "{department}" not in text and "{contact}" not in text
     assert all(len(m) <= MAX_MESSAGE_CHARS * 1.5 for m in composed.messages)
+
+
+def test_the_source_line_names_each_document_once_with_its_articles() -> None:
+    from knowledge.kb.answers import citation_line
+
+    code = "Bộ luật Hình sự 2015"
+    line = citation_line(
+        [
+            {"document": code, "article": "Điều 63", "clause": "khoản 1, 3"},
+            {"document": "Luật Đặc xá số 30/2018/QH14"},
+            {"document": code, "article": "Điều 64"},
+            {"document": code, "article": "Điều 63"},  # already cited with its clauses
+            {"document": code, "article": "Điều 64"},
+        ]
+    )
+    assert line == (
+        "Nguồn: Bộ luật Hình sự 2015, Điều 63 khoản 1, 3, Điều 64; Luật Đặc xá số 30/2018/QH14."
+    )

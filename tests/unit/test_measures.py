@@ -49,6 +49,19 @@ def test_reduction_first_time(case: Case, time_status: str, in_reason: str) -> N
     assert result.outcome != "met"
 
 
+@pytest.mark.parametrize("assess", [assess_reduction, assess_early_release])
+def test_a_rating_the_family_told_is_repeated_not_asked_again(assess: Any) -> None:
+    told = next(
+        c
+        for c in assess(Case(sentence_months=84, rating="tot"), TODAY).checks
+        if c.name == "progress"
+    )
+    untold = next(c for c in assess(Case(sentence_months=84), TODAY).checks if c.name == "progress")
+    assert told.status == untold.status == "unknown"  # the camp still decides
+    assert "xếp loại tốt" in told.reason and "rating" not in told.missing
+    assert "rating" in untold.missing
+
+
 def test_reduction_counts_from_the_arrest_date_to_today() -> None:
     result = assess_reduction(Case(sentence_months=60, detention_start=dt.date(2025, 1, 6)), TODAY)
     assert "đã chấp hành khoảng 1 năm 11 tháng" in " ".join(result.facts)
