@@ -25,15 +25,39 @@ def format_citation(citation: Mapping[str, Any]) -> str:
     return f"{citation['document']}, {where}" if where else str(citation["document"])
 
 
+# Short names some rule sources use for a document the entries cite in full.
+DOCUMENT_NAMES = {
+    "Luật Đặc xá 2018": "Luật Đặc xá số 30/2018/QH14",
+    "Nghị định 52/2019/NĐ-CP": "Nghị định số 52/2019/NĐ-CP",
+}
+
+
+def _documents_and_places(citation: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A citation as (document, article) pairs; a rule's source may be one string naming
+    several ("Luật …, Điều 11 khoản 1; Điều 14 khoản 3; Nghị định …, Điều 2")."""
+    if citation.get("article"):
+        document = str(citation["document"])
+        return [(document, format_citation(citation).removeprefix(f"{document}, "))]
+    pairs: list[tuple[str, str]] = []
+    document = ""
+    for segment in (p.strip() for p in str(citation["document"]).split(";")):
+        if segment.startswith("Điều ") and document:
+            pairs.append((document, segment))
+            continue
+        document, _, where = segment.partition(", Điều ")
+        pairs.append((document, f"Điều {where}" if where else ""))
+    return [(DOCUMENT_NAMES.get(d, d), w) for d, w in pairs if d]
+
+
 def citation_line(citations: Iterable[Mapping[str, Any]]) -> str:
     """One source line: each document once, with the articles cited from it ("Bộ luật Hình sự…,
     Điều 63 khoản 1, 3, Điều 64"); a bare article is dropped where a clause of it is cited."""
     documents: dict[str, list[str]] = {}
     for c in citations:
-        where = format_citation(c).removeprefix(f"{c['document']}, ")
-        wheres = documents.setdefault(str(c["document"]), [])
-        if where != c["document"] and where not in wheres:
-            wheres.append(where)
+        for document, where in _documents_and_places(c):
+            wheres = documents.setdefault(document, [])
+            if where and where not in wheres:
+                wheres.append(where)
     parts = []
     for document, wheres in documents.items():
         kept = [w for w in wheres if not any(o != w and o.startswith(f"{w} ") for o in wheres)]

@@ -138,7 +138,12 @@ def amnesty_reading(
 
 
 def _first_paragraph(text: str) -> str:
-    return text.strip().split("\n\n")[0]
+    """The opening paragraph, without a last line that announces what was cut ("Ví dụ: …",
+    "… như sau:"); empty when that is all it is (the entry's lead then stands alone)."""
+    lines = text.strip().split("\n\n")[0].splitlines()
+    while lines and (lines[-1].rstrip().endswith(":") or lines[-1].startswith("Ví dụ")):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _section(
@@ -163,7 +168,9 @@ def _section(
         parts.append(time_answer.text)
     if entry.lead:
         parts.append(entry.lead.strip())
-    parts.append(entry.answer.strip() if full else _first_paragraph(entry.answer))
+    # The case worked through is the answer; of the general text, only its first paragraph.
+    whole = full and case is None
+    parts.append(entry.answer.strip() if whole else _first_paragraph(entry.answer))
     if now and time_answer is None:
         parts.append(now)
     return "\n\n".join(p for p in parts if p)

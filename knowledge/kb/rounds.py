@@ -143,12 +143,15 @@ def public_source(source: str | None) -> str:
     return _OUR_NOTES.sub("", source or "").strip(" ;")
 
 
-def result_line(r: RoundFacts) -> str:
+def result_line(r: RoundFacts, *, brief: bool = False) -> str:
+    """The round's result; ``brief`` without the breakdown by decision (a reply about the next
+    round needs the figure, not its parts)."""
     if r.people is None:
         return f"{r.name}: số người được đặc xá {UNVERIFIED}."
     when = f", tha ngày {day(r.release_date)}" if r.release_date else ""
+    detail = "" if brief else f"{r.results}; "
     return (
-        f"{r.name}{when}: {number(r.people)} người ({r.results}; theo "
+        f"{r.name}{when}: {number(r.people)} người ({detail}theo "
         f"{public_source(r.results_source)})."
     )
 
@@ -174,7 +177,7 @@ def now_line(rounds: Sequence[RoundFacts], today: dt.date) -> str:
             f"kết quả của đợt này {UNVERIFIED}."
         )
     if done is not None:
-        parts.append(f"Đợt đã hoàn tất gần nhất có số liệu: {result_line(done)}")
+        parts.append(f"Đợt đã hoàn tất gần nhất có số liệu: {result_line(done, brief=True)}")
     return " ".join(parts)
 
 
