@@ -333,7 +333,7 @@ def _safety(
         for q in reading.questions
         if q.measure not in SAFETY_MEASURES[kind] and q.confident and urgent_kind(q.text) is None
     ]
-    picks = [p for p in choose_all(entries, [*about, *others][:3]) if p.entry not in safety]
+    picks = choose_all(entries, [*about, *others][:3], taken=[e.key for e in safety])
     cases = _case_readings(reading, case, facts, text, session, today) if others else {}
     composed = compose(
         picks, department=settings.department, contact=settings.contact, cases=cases, safety=safety

@@ -67,9 +67,14 @@ def entry_choice(report: Report, settings: Settings) -> EntryChoice:
                 session=session,
                 settings=settings,
             )
-            chosen = set(routed.entries) & set(acceptable)
-            end_to_end += bool(chosen)
+            # "none": nothing in the knowledge base answers it (a decline, a greeting...)
+            chosen = (
+                not routed.entries
+                if acceptable == ["none"]
+                else bool(set(routed.entries) & set(acceptable))
+            )
+            end_to_end += chosen
             if p.correct:
                 labelled += 1
-                right += bool(chosen)
+                right += chosen
     return EntryChoice(labelled, right, end_to_end, total)

@@ -164,10 +164,12 @@ def choose_all(
     minors: bool | None = None,
     context: str = "",
     story: Sequence[str] = (),
+    taken: Sequence[str] = (),
 ) -> list[Pick]:
     """One pick per question (the intent helps the main one only), each entry once: a question
-    whose best entry already answers an earlier one gets its next best, when that one fits
-    nearly as well (two questions about one measure often ask two things of it)."""
+    whose best entry already answers an earlier one (or is ``taken`` already, like the safety
+    entry) gets its next best, when that one fits nearly as well (two questions about one measure
+    often ask two things of it)."""
     picks: list[Pick] = []
     for i, question in enumerate(questions):
         ranked = choose_ranked(
@@ -180,7 +182,7 @@ def choose_all(
         )
         if not ranked:
             continue
-        used = {p.entry.key for p in picks}
+        used = {p.entry.key for p in picks} | set(taken)
         fresh = [p for p in ranked if p.entry.key not in used]
         if fresh and (fresh[0] is ranked[0] or fresh[0].score >= NEXT_BEST * ranked[0].score):
             picks.append(fresh[0])

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -157,3 +158,14 @@ def test_yaml_changes_update_but_never_overwrite_staff_edits(
         rows = {e.key: e.answer for e in session.scalars(select(Entry))}
     assert rows[ENTRIES[0]["key"]] == "Câu trả lời cán bộ đã sửa."
     assert rows[ENTRIES[1]["key"]].endswith("(sửa trong YAML)")
+
+
+def test_every_entry_label_of_the_held_out_sets_names_an_existing_entry() -> None:
+    """A renamed entry must not leave the held-out labels pointing at nothing."""
+    heldout = Path(__file__).resolve().parents[1] / "heldout"
+    keys = {e["key"] for e in ENTRIES} | {"none"}
+    labelled = yaml.safe_load((heldout / "entries.yml").read_text(encoding="utf-8"))["items"]
+    real_style = yaml.safe_load((heldout / "real_style.yml").read_text(encoding="utf-8"))["items"]
+    used = {k for row in labelled for k in row["keys"]}
+    used |= {k for row in real_style for q in row["questions"] for k in q["entries"]}
+    assert used - keys == set()
