@@ -2,7 +2,8 @@
 
 Each message in ``tests/heldout/eligibility_messages*.yml`` (written blind from the case table
 of tests/unit/test_eligibility.py) is sent once through Rasa's REST channel. If the assistant
-answers it as a question and offers the step-by-step check, the button is pressed, as a family
+answers it with a reading of the case, its lead is the verdict shown; if that reading cannot tell
+(or there is none) and the step-by-step check is offered, the button is pressed, as a family
 would; every further question is answered "không biết". The verdict shown is compared with
 the evaluator's verdict on the true case, for the round the conversation uses: the one the
 message names, else the round being considered on the stack's day, else (no round open, as in
@@ -33,6 +34,7 @@ from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import round_named
 from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.round_rules import LAW_ROUND
+from knowledge.kb.compose import AMNESTY_LEADS
 from knowledge.kb.rounds import calendar as round_calendar
 from settings import ROOT, Settings
 from tests.unit.test_eligibility import TABLE
@@ -141,9 +143,10 @@ def expected_outcome(case_id: str, text: str, calendar: Calendar) -> tuple[str, 
 
 
 def shown_outcome(reply: str) -> str | None:
-    if RESULT not in reply:
-        return None
-    return next((code for words, code in SHOWN.items() if words in reply), None)
+    """The verdict of the check's result, or of the case reading that leads an answer."""
+    if RESULT in reply:
+        return next((code for words, code in SHOWN.items() if words in reply), None)
+    return next((code for code, lead in AMNESTY_LEADS.items() if lead in reply), None)
 
 
 async def one(
@@ -167,7 +170,8 @@ async def one(
     )
     text, buttons = await say(item["text"])
     via = "message"
-    if RESULT not in text and "/check_eligibility" in buttons:
+    # A reading that cannot tell offers the step-by-step check: the family presses it.
+    if shown_outcome(text) in (None, "cannot_tell") and "/check_eligibility" in buttons:
         text, buttons = await say("/check_eligibility")
         via = "button"
 
