@@ -36,7 +36,11 @@ from settings import Settings
 # per kind of alarm; of several, the one the message fits best.
 SAFETY_ENTRIES = {
     "scam": ("fees_asked_for_money",),
-    "harm": ("custody_harm_beaten_injured", "custody_harm_illness_untreated"),
+    "harm": (
+        "custody_harm_beaten_injured",
+        "custody_harm_illness_untreated",
+        "custody_harm_self_harm",
+    ),
     "death": ("custody_harm_death_first_steps",),
     "dying": ("suspension_dying_prisoner",),
 }
@@ -226,7 +230,12 @@ def route(
     questions = [with_case_words(q, case) for q in _with_years(reading, session, today)]
     story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
     picks = choose_all(
-        entries, questions, intent=intent, minors=minors, context=question_text, story=story
+        entries,
+        questions,
+        intent=intent,
+        minors=minors,
+        context=question_text,
+        story_measures=story,
     )
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
     if not in_scope:

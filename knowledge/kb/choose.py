@@ -119,13 +119,13 @@ def choose_ranked(
     intent: str | None = None,
     minors: bool | None = None,
     context: str = "",
-    story: Sequence[str] = (),
+    story_measures: Sequence[str] = (),
 ) -> list[Pick]:
     """Every candidate entry for ``question``, best first (see :func:`choose`). Entries of the
     other measures the story is about compete too, a little behind: "bao giờ được xóa án tích"
     from someone on a suspended sentence is answered by the suspended sentence's entry."""
     own = candidates(entries, question.measure)
-    pool = own + [e for e in entries if e.measure in story and e not in own]
+    pool = own + [e for e in entries if e.measure in story_measures and e not in own]
     same = saved_as_example(entries, question.text)
     if same is not None and (same in pool or question.measure == "out_of_scope"):
         return [Pick(question, same, SAVED_SCORE, SAVED_SCORE)]
@@ -163,7 +163,7 @@ def choose_all(
     intent: str | None = None,
     minors: bool | None = None,
     context: str = "",
-    story: Sequence[str] = (),
+    story_measures: Sequence[str] = (),
     taken: Sequence[str] = (),
 ) -> list[Pick]:
     """One pick per question (the intent helps the main one only), each entry once: a question
@@ -178,7 +178,7 @@ def choose_all(
             intent=intent if i == 0 else None,
             minors=minors,
             context=context,
-            story=story,
+            story_measures=story_measures,
         )
         if not ranked:
             continue

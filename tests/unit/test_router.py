@@ -159,6 +159,21 @@ def test_an_urgent_message_with_another_question_gets_both(sessions: sessionmake
     assert any(k.startswith(("reduction", "other_sentence")) for k in routed.entries[1:])
 
 
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("vo e viet thu ve noi khong muon song nua, da cat tay mot lan", "custody_harm_self_harm"),
+        ("Con tôi bị mấy người cùng buồng đánh gãy tay", "custody_harm_beaten_injured"),
+        ("bố em sốt cao co giật mà trại không cho đi viện", "custody_harm_illness_untreated"),
+    ],
+)
+def test_harm_gets_the_first_step_that_fits_it(
+    sessions: sessionmaker[Session], text: str, first: str
+) -> None:
+    routed = ask(sessions, text)
+    assert routed.urgent == "harm" and routed.entries[0] == first
+
+
 def test_an_alarm_that_is_the_only_question_gets_the_safety_answer_alone(
     sessions: sessionmaker[Session],
 ) -> None:
