@@ -241,7 +241,11 @@ def compose(
         tail = f"{DISCLAIMER}\n{tail}"
     body = fill("\n\n".join(sections), department, contact)
     messages = split_text(body, MAX_MESSAGE_CHARS)
-    messages.append(fill(tail, department, contact))
+    tail = fill(tail, department, contact)
+    if messages and len(messages[-1]) + len(tail) + 2 <= MAX_MESSAGE_CHARS:
+        messages[-1] = f"{messages[-1]}\n\n{tail}"  # the sources close the last message
+    else:
+        messages.append(tail)
     offer = any(cases[m].offer_check for m in shown_cases)
     return Composed(
         [m.replace("\n\n", "\n") for m in messages],
