@@ -25,7 +25,15 @@ from knowledge.eligibility.measures import CALCULATORS
 from knowledge.eligibility.time_served import add_months
 from knowledge.kb.choose import Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
-from knowledge.kb.reading import OWN_MEASURE, Question, Reading, read, sentences, urgent_kind
+from knowledge.kb.reading import (
+    OWN_MEASURE,
+    Question,
+    Reading,
+    read,
+    self_harm,
+    sentences,
+    urgent_kind,
+)
 from knowledge.kb.rounds import calendar as round_calendar
 from knowledge.kb.rounds import considering, now_line, resolve, rules_for
 from knowledge.kb.topics import INTENT_LABELS
@@ -39,11 +47,17 @@ SAFETY_ENTRIES = {
     "harm": (
         "custody_harm_beaten_injured",
         "custody_harm_illness_untreated",
-        "custody_harm_self_harm",
+        "custody_harm_self_harm",  # only when the message speaks of it
     ),
     "death": ("custody_harm_death_first_steps",),
     "dying": ("suspension_dying_prisoner",),
 }
+SELF_HARM_ENTRY = "custody_harm_self_harm"
+# First steps for an alarm the message raises: without one ("khiếu nại việc cán bộ quát nạt"),
+# not the answer.
+ALARM_ONLY = frozenset(
+    {"custody_harm_beaten_injured", "custody_harm_death_first_steps", "custody_harm_self_harm"}
+)
 # Measures the safety entry already answers (other questions of the message still get answers).
 SAFETY_MEASURES = {
     "scam": {"scams"},
@@ -143,7 +157,7 @@ def with_case_words(question: Question, case: Case) -> Question:
     if case.age_at_offence is not None and case.age_at_offence < 18:
         groups.add("minor")
     words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
-    return replace(question, hints=words) if words else question
+    return replace(question, hints=f"{question.hints} {words}".strip()) if words else question
 
 
 def _is_follow_up(text: str, facts: dict[str, Any], previous: str | None) -> bool:
@@ -218,6 +232,7 @@ def route(
     minors = is_minor(case, facts)
     if reading.urgent:
         return _safety(reading, entries, case, facts, question_text, session, settings, today)
+    entries = [e for e in entries if e.key not in ALARM_ONLY]
     understood = (
         any(q.confident for q in reading.questions)
         or tells_case(facts)
@@ -354,6 +369,8 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
     """The entry that says what to do now: of the kind's entries, the one the message fits
     (none when staff have unpublished them)."""
     own = _entries_by_key(entries, SAFETY_ENTRIES[kind])
+    if kind == "harm":  # the self-harm steps only when the message speaks of it
+        own = [e for e in own if (e.key == SELF_HARM_ENTRY) == self_harm(text)] or own
     if len(own) < 2:
         return own
     pick = choose(own, Question(text, own[0].measure, "procedure", True))

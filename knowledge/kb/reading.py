@@ -204,6 +204,17 @@ def urgent_kind(text: str) -> str | None:
     return None
 
 
+SELF_HARM = re.compile(
+    r"\b(tu sat|tu hai|tu (cat|rach|dam)|(cat|rach) tay|(muon|doi|dinh) tu tu"
+    r"|(khong|ko|chang) (con )?(muon|thiet) song|chan song|muon chet)\b"
+)
+
+
+def self_harm(text: str) -> bool:
+    """The person speaks of taking their own life or has harmed themselves."""
+    return bool(SELF_HARM.search(_words(folded(text))))
+
+
 # --- Measures and facets -------------------------------------------------------------------------
 
 
@@ -306,6 +317,11 @@ def read(text: str, intent: str | None = None) -> Reading:
     every = sentences(text)
     asked = questions_asked(every)
     held = detention_story(whole, sentenced)
+    # In custody and nothing about amnesty: a complaint is about how the person is treated.
+    held_somewhere = CUSTODY.search(whole) or any(
+        story.get(m, 0) >= OWN_MEASURE for m in ("prison_life", "detention", "custody_harm")
+    )
+    treatment = bool(held_somewhere) and story.get("amnesty", 0) < OWN_MEASURE
     questions: list[Question] = []
     seen: set[str] = set()
     for sentence in asked:
@@ -327,13 +343,17 @@ def read(text: str, intent: str | None = None) -> Reading:
         released = story.get("after_release", 0) >= OWN_MEASURE
         if measure == "out_of_scope" and released and RELEASE_PAPERS.search(sentence.flat):
             measure = "after_release"  # "làm lại căn cước ở đâu" after release is ours
+        hints = ""
+        if measure == "complaints" and treatment:
+            measure = "custody_harm"  # a complaint about treatment in custody, not the list
+            hints = "khiếu nại tố cáo"
         if measure == "prison_life" and held:
             measure = "detention"  # visits, parcels, money before trial: the detention rules
         if sentence.flat in seen:  # the same question asked twice
             continue
         seen.add(sentence.flat)
         before = every[every.index(sentence) - 1].text if every.index(sentence) else ""
-        questions.append(Question(sentence.text, measure, facet, confident, before))
+        questions.append(Question(sentence.text, measure, facet, confident, before, hints))
     if not questions:
         questions.append(Question(text.strip(), default, "overview", False))
     ranked = sorted(questions, key=lambda q: (not q.confident, questions.index(q)))

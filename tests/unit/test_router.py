@@ -281,3 +281,26 @@ def test_nothing_understood_is_did_you_mean_only_as_the_last_resort(
     assert routed.kind == "did_you_mean"
     understood = ask(sessions, "hoãn thi hành án được bao lâu", "nlu_fallback", 0.2)
     assert understood.kind == "answer"  # low confidence, but the words name the measure
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "Chồng tôi đang chấp hành án ở trại, lần nào lên thăm cũng bị cán bộ quát nạt, không "
+            "cho gặp mà không nói lý do. Tôi muốn khiếu nại thì gửi đơn ở đâu?",
+            "custody_harm_complain_or_denounce",
+        ),
+        ("con toi o trai tam giam an uong rat kem, gia dinh muon phan anh thi gui dau", None),
+        ("Mẹ tôi 75 tuổi mà không có tên trong danh sách đặc xá, tôi muốn khiếu nại", None),
+    ],
+)
+def test_a_complaint_about_treatment_in_custody_is_not_a_complaint_about_the_list(
+    sessions: sessionmaker[Session], text: str, key: str | None
+) -> None:
+    routed = ask(sessions, text)
+    if "danh sách" in text:
+        assert routed.entries[0] == "complaints_route"
+    else:
+        assert routed.entries[0] == (key or "custody_harm_complain_or_denounce")
+    assert routed.offer_feedback
