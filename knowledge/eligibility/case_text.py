@@ -26,6 +26,7 @@ from knowledge.eligibility.case_words import (
     FINE_CUES,
     FINE_STATUS,
     IGNORED,
+    LIFE_REDUCED,
     NEG,
     NO_PRIORITY,
     POINT,
@@ -138,13 +139,7 @@ def _lengths(t: CaseText) -> dict[str, int]:
 def _kind(t: CaseText, sentence_months: int | None) -> str | None:
     if re.search(r"(?<!khong phai )\bchung than\b", t.joined):
         not_reduced = re.search(r"\b(chua|khong|ko) (duoc )?giam\b", t.joined)
-        # "được giảm xuống 30 năm", not "giảm xuống còn bao nhiêu năm?" (a question)
-        reduced = re.search(
-            r"\b(giam (xuong |con |thanh )+(\d+|ba muoi|hai muoi)|xuong con \d+|da (duoc )?giam"
-            r"|duoc giam (\w+ ){0,2}\d+ (lan|nam))\b",
-            t.joined,
-        )
-        return "life_commuted" if reduced and not not_reduced else "life"
+        return "life_commuted" if LIFE_REDUCED.search(t.joined) and not not_reduced else "life"
     if re.search(r"\b(tu|an) co thoi han\b", t.joined):
         return "fixed_term"
     kind = parse_sentence(t.joined).kind

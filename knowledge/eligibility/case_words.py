@@ -185,3 +185,8 @@ RELEASED_FILLERS = frozenset(
 RELEASED_BEFORE = re.compile(
     r"(ra tu|ra trai|chap hanh xong|thi hanh xong|man han|het an|duoc tha|tha ve)\s*(\w+\s*){0,2}$"
 )
+# A life sentence already reduced: "được giảm xuống 30 năm", not "giảm xuống còn bao nhiêu năm?".
+LIFE_REDUCED = re.compile(
+    r"\b(giam (xuong |con |thanh )+(\d+|ba muoi|hai muoi)|xuong con \d+|da (duoc )?giam"
+    r"|duoc giam (\w+ ){0,2}\d+ (lan|nam))\b"
+)
