@@ -218,6 +218,9 @@ def self_harm(text: str) -> bool:
 # --- Measures and facets -------------------------------------------------------------------------
 
 
+APPEAL = re.compile(r"\b(khang cao|khang nghi|phuc tham)\b")
+
+
 def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | None:
     """The question's measure: the best scored; between equals, the one named last, which is
     what the question asks about ("án treo có được đặc xá không" asks about đặc xá)."""
@@ -227,6 +230,8 @@ def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | Non
     tied = [m for m, s in scores.items() if s == best[1]]
     if len(tied) < 2:
         return best
+    if "trial" in tied and APPEAL.search(flat):
+        return "trial", best[1]  # "kháng cáo xin án treo": the appeal is what is asked about
 
     def last(measure: str) -> int:
         ends = [m.end() for p in load_cues().measures[measure]["strong"] for m in p.finditer(flat)]

@@ -126,6 +126,9 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "đơn xin đặc xá có phải cam kết chấp hành pháp luật không",
         "có nên gửi tiền lưu ký cho chồng mỗi tháng không",
         "tội lừa đảo chiếm đoạt tài sản có được đặc xá không",
+        "có đợt đặc xá thì gia đình được báo lúc nào ạ",  # "báo lúc" is not "bạo lực"
+        "lần nào lên thăm cũng bị cán bộ quát nạt, tôi muốn khiếu nại",
+        "xin hỏi người được đặc xá có bị cấm xuất cảnh không, còn nợ 10 triệu bồi thường",
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
@@ -156,3 +159,15 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
     ordinary = _dev_set()["ordinary"]
     flagged = [o["text"][:60] for o in ordinary if urgent_kind(o["text"]) is not None]
     assert len(flagged) <= len(ordinary) // 20, flagged  # at most 5 %
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [
+        ("muốn kháng cáo xin án treo cho cháu thì còn kịp không", "trial"),
+        ("án treo có được đặc xá không", "amnesty"),
+        ("mẹ già 74 tuổi có được xã cho hưởng trợ cấp không", "out_of_scope"),
+    ],
+)
+def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
+    assert read(text).main.measure == measure
