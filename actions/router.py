@@ -30,6 +30,7 @@ from knowledge.kb.reading import (
     Question,
     Reading,
     read,
+    refers_back,
     self_harm,
     sentences,
     urgent_kind,
@@ -238,7 +239,8 @@ def route(
         or tells_case(facts)
         or max(reading.scores.values(), default=0) >= OWN_MEASURE
     )
-    if not understood and (intent in (None, "nlu_fallback") or (confidence or 0) < UNDERSTOOD):
+    unsure = intent in (None, "nlu_fallback") or (confidence or 0) < UNDERSTOOD
+    if not understood and (unsure or refers_back(text)):
         return Routed("did_you_mean", [DID_YOU_MEAN], did_you_mean=_candidates(reading, intent))
     if not understood and intent in ("affirm", "deny"):
         return Routed("anything_else", [ANYTHING_ELSE])

@@ -215,6 +215,15 @@ def self_harm(text: str) -> bool:
     return bool(SELF_HARM.search(_words(folded(text))))
 
 
+_POINTING = re.compile(r"\b(cai|viec|chuyen|vu) (kia|do|nay|ay)\b|^(vay|the) con\b")
+
+
+def refers_back(text: str) -> bool:
+    """A short message that points at something unnamed ("vậy còn cái kia thì sao")."""
+    flat = _words(folded(text))
+    return len(flat.split()) <= 8 and bool(_POINTING.search(flat))
+
+
 # --- Measures and facets -------------------------------------------------------------------------
 
 

@@ -304,3 +304,11 @@ def test_a_complaint_about_treatment_in_custody_is_not_a_complaint_about_the_lis
     else:
         assert routed.entries[0] == (key or "custody_harm_complain_or_denounce")
     assert routed.offer_feedback
+
+
+def test_a_short_message_pointing_at_something_unnamed_gets_did_you_mean(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Even when the model is sure it is out of scope: it is unclear, not another matter.
+    assert ask(sessions, "vậy còn cái kia thì sao", "out_of_scope", 0.8).kind == "did_you_mean"
+    assert ask(sessions, "mai trời có mưa không", "out_of_scope", 0.8).kind == "decline"
