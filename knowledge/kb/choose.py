@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.kb.ranking import Scored, rank, terms
-from knowledge.kb.reading import Question
+from knowledge.kb.reading import Question, special_case_said
 from knowledge.models import Entry
 
 # Where to look when a measure has no entry of its own for the question.
@@ -149,6 +149,8 @@ def choose_ranked(
         value += FACET_BONUS * (entry.facet == question.facet)
         if entry.minors:
             value += MINORS_BONUS if minors else -MINORS_BONUS
+        if not special_case_said(entry.key, f"{context} {question.text}"):
+            value -= MINORS_BONUS  # an entry for a case the message does not tell
         value += TOPIC_BONUS * (intent is not None and entry.topic == intent)
         return value - STORY_MEASURE_GAP * (entry not in own)
 

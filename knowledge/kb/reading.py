@@ -63,6 +63,7 @@ class Cues:
     scam_if_money: tuple[re.Pattern[str], ...]
     not_urgent: tuple[re.Pattern[str], ...]
     always_mention: tuple[str, ...]
+    only_when: dict[str, tuple[re.Pattern[str], ...]]
     priority: tuple[str, ...]
 
 
@@ -87,6 +88,7 @@ def load_cues(path: Path = CUES_FILE) -> Cues:
         scam_if_money=_compile(urgent["scam_if_money"]),
         not_urgent=_compile(urgent["not_urgent"]),
         always_mention=tuple(raw.get("always_mention") or ()),
+        only_when={key: _compile(ps) for key, ps in (raw.get("only_when") or {}).items()},
         priority=tuple(raw.get("priority") or ()),
     )
 
@@ -216,6 +218,12 @@ def self_harm(text: str) -> bool:
 
 
 _POINTING = re.compile(r"\b(cai|viec|chuyen|vu) (kia|do|nay|ay)\b|^(vay|the) con\b")
+
+
+def special_case_said(key: str, text: str) -> bool:
+    """Whether ``text`` says it is the special case entry ``key`` is for (true for any other)."""
+    patterns = load_cues().only_when.get(key)
+    return not patterns or any(p.search(_words(folded(text))) for p in patterns)
 
 
 def refers_back(text: str) -> bool:

@@ -312,3 +312,23 @@ def test_a_short_message_pointing_at_something_unnamed_gets_did_you_mean(
     # Even when the model is sure it is out of scope: it is unclear, not another matter.
     assert ask(sessions, "vậy còn cái kia thì sao", "out_of_scope", 0.8).kind == "did_you_mean"
     assert ask(sessions, "mai trời có mưa không", "out_of_scope", 0.8).kind == "decline"
+
+
+@pytest.mark.parametrize(
+    ("text", "by_court"),
+    [
+        (
+            "Tôi bị 2 năm tù tội đánh bạc, ra tù năm 2015, muốn xóa án tích thì thủ tục thế nào?",
+            False,
+        ),
+        (
+            "Chú tôi bị 4 năm tù tội tuyên truyền chống Nhà nước, ra tù 2021, xóa án tích thế nào?",
+            True,
+        ),
+    ],
+)
+def test_the_court_route_for_record_clearing_only_for_the_crimes_it_is_for(
+    sessions: sessionmaker[Session], text: str, by_court: bool
+) -> None:
+    routed = ask(sessions, text, "ask_after_release")
+    assert ("record_clearing_by_court" in routed.entries[:1]) == by_court
