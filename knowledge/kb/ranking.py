@@ -104,6 +104,15 @@ def terms(text: str) -> list[str]:
     return grams
 
 
+@lru_cache(maxsize=256)
+def _index(texts: tuple[tuple[str, ...], ...]) -> tuple[BM25Okapi, tuple[int, ...]]:
+    """The BM25 index of each entry's title and example questions, and each document's entry
+    (cached: the same pools are ranked for every message until staff edit an entry)."""
+    docs = [terms(text) or ["_"] for entry in texts for text in entry]
+    owners = tuple(i for i, entry in enumerate(texts) for _ in entry)
+    return BM25Okapi(docs), owners
+
+
 @dataclass(frozen=True)
 class Scored[R: Rankable]:
     entry: R
@@ -116,19 +125,15 @@ def rank[R: Rankable](entries: Sequence[R], query: str) -> list[Scored[R]]:
     An entry of the round the question names gets a bonus. Ties keep the given order, so
     the first entry of a topic is the default.
     """
-    docs: list[list[str]] = []
-    owners: list[int] = []
-    for i, entry in enumerate(entries):
-        for text in [entry.title, *entry.questions]:
-            docs.append(terms(text) or ["_"])
-            owners.append(i)
-    if not docs:
+    texts = tuple(tuple([entry.title, *entry.questions]) for entry in entries)
+    if not any(texts):
         return []
+    index, owners = _index(texts)
     query_terms = terms(query)
     best = [0.0] * len(entries)
     second = [0.0] * len(entries)
     if query_terms:
-        for owner, score in zip(owners, BM25Okapi(docs).get_scores(query_terms), strict=True):
+        for owner, score in zip(owners, index.get_scores(query_terms), strict=True):
             if score > best[owner]:
                 best[owner], second[owner] = float(score), best[owner]
             elif score > second[owner]:
