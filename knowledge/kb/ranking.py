@@ -104,13 +104,36 @@ def terms(text: str) -> list[str]:
     return grams
 
 
+@dataclass(frozen=True)
+class Index:
+    """BM25 (rank_bm25's Okapi weights: its idf, k1 and b) over postings, so a long query
+    (a whole story) costs the documents its words occur in, not every document per word."""
+
+    postings: dict[str, tuple[tuple[int, float], ...]]  # term → (document, its BM25 weight)
+    owners: tuple[int, ...]  # each document's entry
+
+    def scores(self, query: list[str]) -> list[float]:
+        total = [0.0] * len(self.owners)
+        for term in query:
+            for doc, weight in self.postings.get(term, ()):
+                total[doc] += weight
+        return total
+
+
 @lru_cache(maxsize=256)
-def _index(texts: tuple[tuple[str, ...], ...]) -> tuple[BM25Okapi, tuple[int, ...]]:
-    """The BM25 index of each entry's title and example questions, and each document's entry
-    (cached: the same pools are ranked for every message until staff edit an entry)."""
+def _index(texts: tuple[tuple[str, ...], ...]) -> Index:
+    """The index of each entry's title and example questions (cached: the same pools are ranked
+    for every message until staff edit an entry)."""
     docs = [terms(text) or ["_"] for entry in texts for text in entry]
     owners = tuple(i for i, entry in enumerate(texts) for _ in entry)
-    return BM25Okapi(docs), owners
+    bm25 = BM25Okapi(docs)
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for doc, (freqs, length) in enumerate(zip(bm25.doc_freqs, bm25.doc_len, strict=True)):
+        norm = bm25.k1 * (1 - bm25.b + bm25.b * length / bm25.avgdl)
+        for term, tf in freqs.items():
+            weight = (bm25.idf.get(term) or 0) * tf * (bm25.k1 + 1) / (tf + norm)
+            postings.setdefault(term, []).append((doc, weight))
+    return Index({t: tuple(p) for t, p in postings.items()}, owners)
 
 
 @dataclass(frozen=True)
@@ -128,12 +151,12 @@ def rank[R: Rankable](entries: Sequence[R], query: str) -> list[Scored[R]]:
     texts = tuple(tuple([entry.title, *entry.questions]) for entry in entries)
     if not any(texts):
         return []
-    index, owners = _index(texts)
+    index = _index(texts)
     query_terms = terms(query)
     best = [0.0] * len(entries)
     second = [0.0] * len(entries)
     if query_terms:
-        for owner, score in zip(owners, index.get_scores(query_terms), strict=True):
+        for owner, score in zip(index.owners, index.scores(query_terms), strict=True):
             if score > best[owner]:
                 best[owner], second[owner] = float(score), best[owner]
             elif score > second[owner]:

@@ -3,6 +3,8 @@ knowledge base is tested in tests/unit/test_router.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.kb.ranking import rank, terms
 
 
@@ -47,3 +49,18 @@ def test_several_fitting_examples_beat_one_that_shares_incidental_words() -> Non
         Fake("money", ["gửi tiền lưu ký thế nào", "gửi đồ ăn được không"]),
     ]
     assert rank(entries, "tháng này đi thăm bố được mấy lần")[0].entry.key == "visits"
+
+
+def test_the_postings_index_scores_exactly_as_bm25_okapi() -> None:
+    from rank_bm25 import BM25Okapi
+
+    from knowledge.kb.ranking import _index, terms
+
+    texts = (
+        ("giảm án lần đầu", "bao lâu thì được xét giảm án"),
+        ("xóa án tích", "án treo bao giờ được xóa án tích", "phiếu lý lịch tư pháp"),
+        ("thăm gặp", "một tháng được thăm mấy lần"),
+    )
+    query = terms("chồng em án treo 3 năm, bao giờ được xóa án tích, xin phiếu lý lịch ở đâu")
+    expected = BM25Okapi([terms(t) for entry in texts for t in entry]).get_scores(query)
+    assert _index(texts).scores(query) == pytest.approx(list(expected))
