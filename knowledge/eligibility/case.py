@@ -59,7 +59,7 @@ GROUP_NAMES: Mapping[str, str] = MappingProxyType(
     {
         "ordinary": "trường hợp thông thường",
         "serious": "nhóm tội phải chấp hành ít nhất 1/2 (Điều 11 khoản 1 điểm b)",
-        "priority": "nhóm ưu tiên (Điều 11 khoản 3)",
+        "priority": "nhóm ưu tiên (Điều 11 khoản 3: bệnh nặng, từ 70 tuổi, con nhỏ…)",
         "juvenile": "người dưới 18 tuổi đang chấp hành án (Điều 11 khoản 4)",
     }
 )

@@ -3,8 +3,7 @@
 "Chồng em bị 6 năm tù tội lừa đảo, đã ở 3 năm rưỡi, cải tạo tốt, án phí nộp rồi" gives the
 sentence, the time served, the crime, the rating and the payments in ``Case`` terms. Only facts
 the message states are returned; a fact it does not mention stays absent, so the form asks for
-it. The rules are cue words read on folded text, so they work with or without diacritics.
-"""
+it. Cue words are read on folded text, so they work with or without diacritics."""
 
 from __future__ import annotations
 
@@ -132,6 +131,7 @@ def _lengths(t: CaseText) -> dict[str, int]:
             served = months
     if served is None and remaining is not None and sentence is not None:
         served = sentence - remaining
+    served = None if served and sentence and served > sentence else served  # misread: ask
     found = {"sentence_months": sentence, "served_months": served}
     return {k: int(v + Fraction(1, 2)) for k, v in found.items() if v is not None and v > 0}
 

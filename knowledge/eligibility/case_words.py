@@ -22,6 +22,10 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("giam", "xuong"): SENTENCE,
     ("duoc", "giam"): IGNORED,  # a reduction, not a sentence
     ("thu", "thach"): IGNORED,  # án treo's probation, not time served
+    ("phai", "cho"): IGNORED,  # "phải chờ 3 năm": a waiting period
+    ("can", "cho"): IGNORED,
+    ("phai", "doi"): IGNORED,
+    ("thoi", "han"): IGNORED,  # "thời hạn 3 năm": a period, not this sentence
     ("o", "tu"): SERVED,
     ("ngoi", "tu"): SERVED,
     ("di", "tu"): SERVED,

@@ -250,6 +250,13 @@ def _exclusions(case: Case, rules: RoundRules, codes: frozenset[str] | None) -> 
         names = "; ".join(law.crimes.get(c, f"Điều {c} BLHS") for c in hit)
         reason = f"{names}: thuộc các tội không được đề nghị đặc xá."
         checks = [Check("excluded_crime", "not_met", reason, cite)]
+    elif codes & law.reference_exclusions.crimes:
+        added = law.reference_exclusions
+        reason = (
+            f"Luật không loại tội này, nhưng {added.text} ({added.source}). Đợt tới có loại hay "
+            "không do Quyết định của đợt đó; hỏi trại giam."
+        )
+        checks = [Check("excluded_crime", "unknown", reason, cite)]
     else:
         reason = "Tội danh không thuộc danh sách bị loại trừ của Luật."
         checks = [Check("excluded_crime", "met", reason, cite)]

@@ -83,6 +83,7 @@ class Law:
     aliases: tuple[tuple[str, str], ...]  # (folded words, article), longest first
     counting: tuple[Sourced, ...]
     prior_limit: int  # this many prior convictions exclude (Điều 12 khoản 5)
+    reference_exclusions: Item  # added by recent rounds' decisions (Điều 12 khoản 6), press
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,9 @@ def load_law() -> Law:
         aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a))),
         counting=tuple(_sourced(f"law.{k}", v) for k, v in raw["time_counting"].items()),
         prior_limit=next(int(e["min_count"]) for e in raw["exclusions"] if "min_count" in e),
+        reference_exclusions=_items("law.reference", [raw["reference_exclusions"]])[
+            "reference_exclusions"
+        ],
     )
 
 

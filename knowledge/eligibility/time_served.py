@@ -227,8 +227,18 @@ def time_check(
         asks["serious"] = "crime"
     missing = [asks[n] for n in tries if facts[n] is None]
     missing += [m for c in checks for m in c.missing]
-    readings = " ".join(f"Nếu là {GROUP_NAMES[g]}: {c.reason}" for g, c in results.items())
+    readings = " ".join(_reading(g, c, facts) for g, c in results.items())
     reason = f"Còn tùy trường hợp. {readings}"
     return Check(
         "time_served", "unknown", reason, checks[0].citation, tuple(dict.fromkeys(missing))
     )
+
+
+def _reading(group: Group, check: Check, facts: Mapping[str, bool | None]) -> str:
+    """One reading of the time rule, worded so the usual case reads first and the priority
+    group as the exception it is."""
+    if group == "priority":
+        return f"Chỉ khi người thân thuộc {GROUP_NAMES[group]}: {check.reason}"
+    if group == "serious" and facts["serious"]:
+        return f"Tội này thuộc {GROUP_NAMES[group]}: {check.reason}"
+    return f"Nếu là {GROUP_NAMES[group]}: {check.reason}"

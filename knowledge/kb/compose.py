@@ -118,7 +118,12 @@ def amnesty_reading(
     verdict: Verdict, facts: Sequence[str], missing_labels: Sequence[str]
 ) -> CaseReading:
     """The amnesty check of the case told: the conditions it could settle, the rest to ask."""
-    shown = [c for c in verdict.checks if c.status != "unknown" or c.name == "time_served"]
+    # What is settled, the time, and what stays open for a reason the family cannot fill in.
+    shown = [
+        c
+        for c in verdict.checks
+        if c.status != "unknown" or c.name == "time_served" or not c.missing
+    ]
     lines = [CASE_HEAD.format(facts="; ".join(facts))] if facts else []
     lines += [f"{MARKS[c.status]} {c.label}: {c.reason}" for c in shown]
     lines += list(verdict.notes[:1])

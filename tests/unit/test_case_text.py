@@ -71,6 +71,15 @@ NONE: frozenset[str] = frozenset()
             {"sentence_kind": "life_commuted", "sentence_months": 360, "served_months": 180},
         ),
         ("bố em bị chung thân", {"sentence_kind": "life"}),
+        # a waiting period is not time served; a "served" longer than the sentence is a misreading
+        (
+            "tôi bị phạt tù 1 năm, nghe nói phải chờ ba năm mới được xóa án tích",
+            {"sentence_months": 12, "served_months": None},
+        ),
+        (
+            "bị xử 2 năm tù, ở tù 5 năm",  # served longer than the sentence: asked, not ticked
+            {"sentence_months": 24, "served_months": None},
+        ),
         (
             "bố tôi bị tù chung thân, bao giờ được xét giảm lần đầu, giảm xuống còn bao nhiêu năm?",
             {"sentence_kind": "life"},
