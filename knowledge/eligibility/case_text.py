@@ -242,7 +242,7 @@ def _status(
                     if not starts_at(w, k, pattern):
                         continue
                     gap = start - (k + len(pattern)) if k < start else k - end
-                    negated = value not in (False, "no") and NEG & set(w[max(0, k - 2) : k])
+                    negated = value not in (False, "no") and NEG & set(w[max(0, k - 3) : k])
                     if gap < 0 or negated:
                         continue
                     score = gap + 4 * (pattern in WEAK) - len(pattern) / 10

@@ -25,6 +25,8 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("phai", "cho"): IGNORED,  # "phải chờ 3 năm": a waiting period
     ("can", "cho"): IGNORED,
     ("phai", "doi"): IGNORED,
+    ("cho", "them"): IGNORED,  # "chờ thêm 3 năm"
+    ("doi", "them"): IGNORED,
     ("thoi", "han"): IGNORED,  # "thời hạn 3 năm": a period, not this sentence
     ("o", "tu"): SERVED,
     ("ngoi", "tu"): SERVED,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# A message longer than this is split at paragraph (then line, sentence) boundaries: under the
-# 2,000 characters a Zalo message holds, so a reply takes few messages (Zalo limits free replies).
-MAX_MESSAGE_CHARS = 1800
+# A message longer than this is split at paragraph (then line, sentence) boundaries: well under
+# the 2,000 characters a Zalo message holds (and the longest message staff may save,
+# AMNESTY_ANSWER_MAX_CHARS), so a reply takes few messages (Zalo limits free replies).
+MAX_MESSAGE_CHARS = 1500
 
 DISCLAIMER = (
     "Lưu ý: đây là thông tin tham khảo, không phải quyết định. Chỉ các cơ quan, hội đồng "

@@ -76,6 +76,8 @@ NONE: frozenset[str] = frozenset()
             "tôi bị phạt tù 1 năm, nghe nói phải chờ ba năm mới được xóa án tích",
             {"sentence_months": 12, "served_months": None},
         ),
+        ("chưa thi hành xong hình phạt tiền, án phí thì có được đặc xá", {"fines_paid": False}),
+        ("phải chờ thêm 3 năm nữa mới được xóa án tích, tôi bị 1 năm tù", {"served_months": None}),
         (
             "bị xử 2 năm tù, ở tù 5 năm",  # served longer than the sentence: asked, not ticked
             {"sentence_months": 24, "served_months": None},
