@@ -68,15 +68,23 @@ def _share_text(share: Fraction) -> str:
 
 
 def served_now(case: Case, today: dt.date) -> Fraction | None:
-    """Months served up to ``today``: from the arrest date, or as the family said."""
+    """Months served up to ``today``: from the arrest date, or as the family said. The date does
+    not count on a suspension, nor past the sentence (a misreading, or a stop the family told):
+    then the time the family said, or nothing (asked, never ticked)."""
+    said = None if case.served_months is None else Fraction(case.served_months)
+    by_date = None if case.sentence_kind == "on_suspension" else _since_arrest(case, today)
+    if by_date is not None and case.sentence_months and by_date > case.sentence_months:
+        return said
+    return said if by_date is None else by_date
+
+
+def _since_arrest(case: Case, today: dt.date) -> Fraction | None:
     if case.detention_start is not None and case.detention_start <= today:
         return months_between(case.detention_start, today)
     if case.detention_year is not None and case.detention_month is not None:
         start = dt.date(case.detention_year, case.detention_month, 1)
         if start <= today:
             return months_between(start, today)
-    if case.served_months is not None:
-        return Fraction(case.served_months)
     return None
 
 

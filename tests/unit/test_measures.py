@@ -179,3 +179,16 @@ def test_a_released_person_s_time_in_prison_stands_for_the_sentence_with_a_cavea
     result = assess_record(Case(**facts), TODAY)
     assert status(result, "period") == "met"
     assert any("mức tuyên" in f for f in result.facts)
+
+
+def test_time_from_the_arrest_date_never_runs_past_the_sentence_nor_through_a_suspension() -> None:
+    def case(**more: Any) -> Case:
+        return Case(detention_year=2022, detention_month=7, sentence_months=48, **more)
+
+    def time(c: Case) -> str:
+        return status(assess_early_release(c, TODAY), "time_served")
+
+    # on a suspension after 3 months: the 3 months the family told, not 4 years since the arrest
+    assert time(case(served_months=3, sentence_kind="on_suspension")) == "not_met"
+    assert time(case(served_months=3)) == "not_met"  # the date runs past the sentence
+    assert time(case()) == "unknown"  # nothing stated: asked, never ticked
