@@ -206,11 +206,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def load_real_style() -> list[dict[str, Any]]:
-    return yaml.safe_load((HELDOUT / "real_style.yml").read_text(encoding="utf-8"))["items"]
+    return yaml.load(
+        (HELDOUT / "real_style.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )["items"]
 
 
 def load_urgent() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    data = yaml.safe_load((HELDOUT / "urgent.yml").read_text(encoding="utf-8"))
+    data = yaml.load((HELDOUT / "urgent.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     return data["urgent"], data["ordinary"]
 
 

@@ -70,7 +70,9 @@ def cpu_ticks(pids: list[int]) -> int:
 
 def conversations(rounds: int) -> list[list[str]]:
     """Each sender's messages per round: 5 held-out questions, 4 form turns, a restart."""
-    heldout = yaml.safe_load((ROOT / "tests" / "heldout" / "heldout.yml").read_text("utf-8"))
+    heldout = yaml.load(
+        (ROOT / "tests" / "heldout" / "heldout.yml").read_text("utf-8"), Loader=yaml.CSafeLoader
+    )
     questions = [q["text"] for split in heldout["splits"].values() for q in split]
     plans = []
     for i in range(SENDERS):

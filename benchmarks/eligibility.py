@@ -202,7 +202,7 @@ async def measure(rasa_url: str, token: str, calendar: Calendar, headers: dict[s
     report = Report()
     async with httpx.AsyncClient(timeout=120, headers=headers) as client:
         for path in MESSAGES:
-            items = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+            items = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["messages"]
             for item in items:
                 report.outcomes.append(
                     await one(client, rasa_url, token, item, path.name, calendar)

@@ -51,7 +51,7 @@ def entry_choice(report: Report, settings: Settings) -> EntryChoice:
     from actions.router import route
     from knowledge.db import session_factory
 
-    data = yaml.safe_load(ENTRY_LABELS.read_text(encoding="utf-8"))
+    data = yaml.load(ENTRY_LABELS.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     keys = {row["text"]: row["keys"] for row in data["items"]}
     labelled = right = end_to_end = total = 0
     with session_factory(settings.database_url)() as session:

@@ -113,7 +113,7 @@ class Report:
 
 
 def load(path: Path = HELDOUT, real_style: Path | None = REAL_STYLE) -> list[Item]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     items = [
         Item(split, row["text"], row["intent"])
         for split, rows in data["splits"].items()
@@ -126,7 +126,7 @@ def load_real_style(path: Path = REAL_STYLE) -> list[Item]:
     """Each message's intent is the topic of its first labelled entry; any labelled topic counts."""
     topic_of = {entry["key"]: entry["topic"] for entry in read_entries()}
     items = []
-    for row in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
+    for row in yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["items"]:
         topics = [topic_of[key] for q in row["questions"] for key in q["entries"]]
         intent = topics[0] if topics else "out_of_scope"
         items.append(Item("real_style", row["text"], intent, frozenset(topics) | {intent}))

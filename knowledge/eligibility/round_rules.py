@@ -142,7 +142,7 @@ def _items(where: str, raw: Iterable[Mapping[str, Any]]) -> Mapping[str, Item]:
 def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise RulesError(f"{path.name}: no such rules file")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     if not isinstance(data, dict):
         raise RulesError(f"{path.name}: must be a mapping")
     return data

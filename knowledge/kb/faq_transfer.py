@@ -173,7 +173,7 @@ def export_yaml(session: Session) -> str:
 def read_yaml(data: bytes) -> list[tuple[str, Mapping[str, Any]]]:
     """The rows of a YAML file with an ``entries:`` list; ImportFailed if it cannot be read."""
     try:
-        loaded = yaml.safe_load(data.decode("utf-8"))
+        loaded = yaml.load(data.decode("utf-8"), Loader=yaml.CSafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ImportFailed([f"Không đọc được tệp YAML: {exc}"]) from None
     entries = loaded.get("entries") if isinstance(loaded, dict) else None

@@ -149,7 +149,7 @@ def read_entries(directory: Path = CONTENT_DIR) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for path in sorted(directory.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
         except yaml.YAMLError as exc:
             raise ContentError(f"{path.name}: not valid YAML: {exc}") from None
         for i, raw in enumerate(data.get("entries") or []):
@@ -231,7 +231,7 @@ def _round(where: str, raw: Any, position: int) -> dict[str, Any]:
 
 def read_rounds(path: Path = ROUNDS_FILE) -> list[dict[str, Any]]:
     """The amnesty rounds of the calendar in ``rounds.yml``, validated."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     return [
         _round(f"{path.name} round {i + 1}", raw, i)
         for i, raw in enumerate(data.get("rounds") or [])
@@ -240,7 +240,7 @@ def read_rounds(path: Path = ROUNDS_FILE) -> list[dict[str, Any]]:
 
 def read_laws(path: Path = LAWS_FILE) -> list[dict[str, Any]]:
     """The legal texts answers rest on, with their dates (``laws.yml``)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     laws = []
     for i, raw in enumerate(data.get("laws") or []):
         where = f"{path.name} law {i + 1}"

@@ -74,7 +74,7 @@ def _compile(patterns: Any) -> tuple[re.Pattern[str], ...]:
 
 @cache
 def load_cues(path: Path = CUES_FILE) -> Cues:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     urgent = raw["urgent"]
     return Cues(
         measures={

@@ -110,7 +110,9 @@ def tracker_events(cluster: Cluster, sender: str) -> list[dict[str, Any]]:
 
 
 def test_endpoints_use_the_lock_store_and_the_actions_balancer(cluster: Cluster) -> None:
-    endpoints = yaml.safe_load((cluster.directory / "endpoints.yml").read_text("utf-8"))
+    endpoints = yaml.load(
+        (cluster.directory / "endpoints.yml").read_text("utf-8"), Loader=yaml.CSafeLoader
+    )
     assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == cluster.settings.actions_url
     assert str(cluster.ports.actions_lb) in (cluster.settings.actions_url or "")
@@ -245,7 +247,9 @@ async def load_with_a_kill(
 
 
 def test_a_replica_killed_under_load_loses_no_answer_and_no_feedback(cluster: Cluster) -> None:
-    heldout = yaml.safe_load((ROOT / "tests" / "heldout" / "heldout.yml").read_text("utf-8"))
+    heldout = yaml.load(
+        (ROOT / "tests" / "heldout" / "heldout.yml").read_text("utf-8"), Loader=yaml.CSafeLoader
+    )
     questions = [q["text"] for q in heldout["splits"]["with_diacritics"]][:32]
     run = uuid.uuid4().hex[:6]
     feedback = [{"text": STORY}, {"payload": SEND}, {"text": "không"}, {"text": "gửi"}]

@@ -101,7 +101,9 @@ def test_action_server_wants_the_secret_rasa_sends(assistant: Assistant) -> None
     assert httpx.get(f"{base}/health", timeout=30).status_code == 200
     # Rasa sends it (endpoints.yml's headers, expanded from its environment): actions answer.
     assert "Nguồn:" in joined(assistant.send("hồ sơ đặc xá gồm những gì"))
-    endpoints = yaml.safe_load((assistant.settings.var_dir / "endpoints.yml").read_text())
+    endpoints = yaml.load(
+        (assistant.settings.var_dir / "endpoints.yml").read_text(), Loader=yaml.CSafeLoader
+    )
     assert secret(assistant.settings, "actions_secret") not in str(endpoints)
 
 
@@ -131,7 +133,9 @@ def test_rasa_runs_with_telemetry_off(assistant: Assistant) -> None:
     # launcher leaves it disabled, so a later plain `rasa` command does not report either.
     config = Path(os.path.expanduser("~/.config/rasa/global.yml"))
     if config.exists():
-        metrics = (yaml.safe_load(config.read_text()) or {}).get("metrics") or {}
+        metrics = (yaml.load(config.read_text(), Loader=yaml.CSafeLoader) or {}).get(
+            "metrics"
+        ) or {}
         assert metrics.get("enabled") is False, metrics
 
 

@@ -51,7 +51,7 @@ def telemetry_config(command: list[str], home: Path) -> dict:
     env = dict(os.environ, HOME=str(home), RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT))
     subprocess.run(command, env=env, cwd=ROOT, capture_output=True, timeout=180, check=True)
     config = home / ".config" / "rasa" / "global.yml"
-    return (yaml.safe_load(config.read_text()) or {}).get("metrics", {})
+    return (yaml.load(config.read_text(), Loader=yaml.CSafeLoader) or {}).get("metrics", {})
 
 
 def test_the_launcher_leaves_telemetry_disabled_where_plain_rasa_enables_it(

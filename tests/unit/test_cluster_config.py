@@ -14,7 +14,7 @@ from settings import from_env
 
 def endpoints(tmp_path: Path, **env: str) -> dict:
     settings = from_env({"AMNESTY_VAR_DIR": str(tmp_path), **env})
-    return yaml.safe_load(write_endpoints(settings).read_text(encoding="utf-8"))
+    return yaml.load(write_endpoints(settings).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
 def test_embedded_default_is_unchanged(tmp_path: Path) -> None:

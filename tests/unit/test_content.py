@@ -164,8 +164,12 @@ def test_every_entry_label_of_the_held_out_sets_names_an_existing_entry() -> Non
     """A renamed entry must not leave the held-out labels pointing at nothing."""
     heldout = Path(__file__).resolve().parents[1] / "heldout"
     keys = {e["key"] for e in ENTRIES} | {"none"}
-    labelled = yaml.safe_load((heldout / "entries.yml").read_text(encoding="utf-8"))["items"]
-    real_style = yaml.safe_load((heldout / "real_style.yml").read_text(encoding="utf-8"))["items"]
+    labelled = yaml.load(
+        (heldout / "entries.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )["items"]
+    real_style = yaml.load(
+        (heldout / "real_style.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )["items"]
     used = {k for row in labelled for k in row["keys"]}
     used |= {k for row in real_style for q in row["questions"] for k in q["entries"]}
     assert used - keys == set()

@@ -75,7 +75,9 @@ def test_verify_catches_a_start_command_that_does_not_exist(tmp_path: Path) -> N
 
 
 def test_endpoints_example_has_the_lock_store_and_the_balancer() -> None:
-    endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints = yaml.load(
+        (DEPLOY / "endpoints.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )
     assert endpoints["lock_store"]["type"] == "nlu.lock_store.PatientRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${AMNESTY_ACTIONS_URL}"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
@@ -162,7 +164,9 @@ def test_actions_unit_uses_our_launcher() -> None:
 
 
 def test_endpoints_example_sends_the_actions_secret_header() -> None:
-    endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints = yaml.load(
+        (DEPLOY / "endpoints.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )
     headers = endpoints["action_endpoint"]["headers"]
     assert headers == {"X-Amnesty-Actions-Secret": "${AMNESTY_ACTIONS_SECRET}"}
 

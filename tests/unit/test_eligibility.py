@@ -1058,7 +1058,9 @@ def _values(data: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def test_every_rules_value_has_a_source_and_a_flag() -> None:
-    law = yaml.safe_load((round_rules.RULES_DIR / "law.yml").read_text(encoding="utf-8"))
+    law = yaml.load(
+        (round_rules.RULES_DIR / "law.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )
     found = list(_values(law, "law.yml"))
     assert found
     for where, value in found:
@@ -1066,7 +1068,9 @@ def test_every_rules_value_has_a_source_and_a_flag() -> None:
         assert isinstance(value.get("verified"), bool), where
     for item in law.get("priority_groups", []) + law.get("exclusions", []):
         assert item["source"] and isinstance(item["verified"], bool), item
-    rounds = yaml.safe_load(round_rules.ROUNDS_FILE.read_text(encoding="utf-8"))["rounds"]
+    rounds = yaml.load(
+        round_rules.ROUNDS_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+    )["rounds"]
     for r in rounds:
         found = list(_values(r["rules"], f"rounds.yml {r['id']}.rules"))
         assert len(found) >= 11, r["id"]  # 4 groups × 2, full payment, exclusions, rating
@@ -1094,7 +1098,7 @@ def rounds_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def edit_rounds(path: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     change(data["rounds"])
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     clear_caches()

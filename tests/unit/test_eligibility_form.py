@@ -41,7 +41,9 @@ from knowledge.eligibility.round_rules import available_rounds, load_round
 from settings import get_settings
 from tests.unit.test_eligibility import TABLE, round_facts
 
-DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = yaml.load(
+    (Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+)
 DECEMBER_2026 = dt.date(2026, 12, 10)
 CALENDAR = Calendar(round_facts(), DECEMBER_2026)
 
@@ -436,7 +438,9 @@ def test_the_calendar_is_read_from_the_database(env: None) -> None:
 def test_every_blind_message_names_a_row_of_the_case_table() -> None:
     ids = {r.id for r in TABLE}
     for path in bench.MESSAGES:
-        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
+        for item in yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)[
+            "messages"
+        ]:
             assert item["case"] in ids, (path.name, item["case"])
 
 

@@ -31,7 +31,9 @@ from knowledge.models import FeedbackItem
 from knowledge.staff import recent_audit
 from settings import get_settings
 
-DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = yaml.load(
+    (Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+)
 STORY = (
     "Con tôi ở trại giam Thủ Đức, cán bộ quản giáo gọi điện đòi gia đình 30 triệu mới làm hồ "
     "sơ đặc xá cho cháu. Tôi muốn báo việc này."

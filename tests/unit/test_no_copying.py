@@ -41,7 +41,9 @@ def our_texts() -> Iterator[tuple[str, str]]:
     folders = ("nlu_data", "tests/heldout", "tests/unit", "knowledge/kb/content", "tests/stories")
     for folder in (*folders, "data"):
         for path in sorted((ROOT / folder).glob("*.yml")):
-            for text in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            for text in strings(
+                yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            ):
                 for line in text.splitlines():  # nlu examples are "- " lines of one block
                     yield str(path.relative_to(ROOT)), line.lstrip("- ")
 

@@ -268,7 +268,7 @@ def test_export_writes_a_training_file_that_builds(
     get_settings.cache_clear()
     out = tmp_path / "nlu" / "from_staff.yml"
     assert main(["export-training", "--output", str(out)]) == 0
-    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    data = yaml.load(out.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     assert data["nlu"] == [
         {"intent": "ask_documents", "examples": "- cần giấy tờ gì\n"},
         {"intent": "ask_fees", "examples": "- tiền án phí nộp ở (đâu)\n"},
@@ -305,7 +305,7 @@ def test_export_refuses_a_text_the_training_files_give_another_intent(
 
 def test_an_empty_export_is_still_a_valid_file(session_maker: sessionmaker[Session]) -> None:
     with session_maker() as session:
-        assert yaml.safe_load(training_yaml(session))["nlu"] == []
+        assert yaml.load(training_yaml(session), Loader=yaml.CSafeLoader)["nlu"] == []
 
 
 def test_forgetting_a_family_and_retention(session_maker: sessionmaker[Session]) -> None:

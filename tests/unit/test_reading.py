@@ -141,7 +141,9 @@ def _dev_set() -> dict[str, list[dict[str, str]]]:
 
     merged: dict[str, list[dict[str, str]]] = {"urgent": [], "ordinary": []}
     for name in ("urgent_dev.yml", "urgent_dev_2.yml"):
-        data = yaml.safe_load(Path(__file__).with_name(name).read_text(encoding="utf-8"))
+        data = yaml.load(
+            Path(__file__).with_name(name).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
+        )
         for key in merged:
             merged[key] += data[key]
     return merged
