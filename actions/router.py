@@ -29,6 +29,8 @@ from knowledge.kb.reading import (
     OWN_MEASURE,
     Question,
     Reading,
+    held_before_trial,
+    letter_to_staff,
     read,
     refers_back,
     self_harm,
@@ -67,6 +69,9 @@ SAFETY_MEASURES = {
     "dying": {"suspension", "postponement"},
 }
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
+# Someone held before trial asked about a measure for the sentenced: that is said first.
+NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
+FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
 # Below this intent confidence, with no measure named anywhere, the message was not understood.
 UNDERSTOOD = 0.45
 # A follow-up that adds facts is short and asks nothing.
@@ -92,13 +97,19 @@ ANYTHING_ELSE = (
     "cách gửi ý kiến."
 )
 DID_YOU_MEAN = "Xin lỗi, tôi chưa chắc hiểu đúng. Có phải bạn muốn hỏi về:"
+THANKS = (
+    "Cảm ơn bạn đã chia sẻ những dòng này. Tôi là trợ lý tự động, không tự chuyển thư được; nếu "
+    "bạn muốn những lời này đến được cán bộ phụ trách ({department}), hãy bấm “Gửi ý kiến cho cán "
+    "bộ” bên dưới để ghi lại. "
+    "Khi cần hỏi về thăm gặp, gửi thư, giảm án hay đặc xá cho người thân, bạn cứ nhắn câu hỏi."
+)
 
 
 @dataclass
 class Routed:
     """What the action sends, and what it remembers for the next turn."""
 
-    kind: str  # safety | answer | decline | did_you_mean | anything_else
+    kind: str  # safety | answer | decline | did_you_mean | anything_else | thanks
     messages: list[str]
     entries: list[str] = field(default_factory=list)
     offer_check: bool = False
@@ -233,6 +244,9 @@ def route(
     minors = is_minor(case, facts)
     if reading.urgent:
         return _safety(reading, entries, case, facts, question_text, session, settings, today)
+    if letter_to_staff(text):  # thanks, or a letter to the camp: feedback to pass on
+        thanks = THANKS.format(department=settings.department)
+        return Routed("thanks", [thanks], offer_feedback=True, question=text)
     entries = [e for e in entries if e.key not in ALARM_ONLY]
     understood = (
         any(q.confident for q in reading.questions)
@@ -261,6 +275,7 @@ def route(
         )
     # A question about another matter in the same message gets its pointer, not silence.
     answered = [p for p in picks if p in in_scope or _points_elsewhere(p)]
+    answered = _not_yet_sentenced(answered, entries, question_text, facts)
     return _answer(answered, reading, case, facts, question_text, session, settings, today)
 
 
@@ -381,6 +396,21 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
 
 # A decline names who handles the matter only when the words match one of our pointers.
 POINTER_MATCH = 1.0
+
+
+def _not_yet_sentenced(
+    picks: list[Pick], entries: list[Entry], text: str, facts: dict[str, Any]
+) -> list[Pick]:
+    """Amnesty, reduction or early release asked for someone held before trial: first the
+    entry that says these are for the sentenced, then the answers."""
+    held = held_before_trial(text) and not facts.get("sentence_months")
+    if not held or any(p.entry.key == NOT_YET_SENTENCED for p in picks):
+        return picks
+    asked = [p for p in picks if p.entry.measure in FOR_THE_SENTENCED]
+    entry = next((e for e in entries if e.key == NOT_YET_SENTENCED), None)
+    if not asked or entry is None:
+        return picks
+    return [Pick(asked[0].question, entry, asked[0].score), *picks]
 
 
 def _points_elsewhere(pick: Pick) -> bool:

@@ -77,6 +77,8 @@ def topic_of(routed: Routed, measures: dict[str, tuple[str, str]]) -> str:
     """The topic label of a reply: what its main entry is about."""
     if routed.urgent:
         return URGENT_TOPIC[routed.urgent]
+    if routed.kind == "thanks":
+        return "complaint"  # feedback for staff
     if not routed.entries:
         return "out_of_scope"
     measure, topic = measures[routed.entries[0]]

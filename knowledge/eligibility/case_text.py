@@ -254,7 +254,9 @@ def _status(
 
 
 def _fines(found: list[Any]) -> bool | None:
-    if UNSURE in found:
+    """Paid, not paid, or unknown: a story that says both (not paid then, paid later) is not
+    read as either."""
+    if UNSURE in found or (False in found and True in found):
         return None
     if False in found:
         return False

@@ -27,6 +27,9 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("phai", "doi"): IGNORED,
     ("cho", "them"): IGNORED,  # "chờ thêm 3 năm"
     ("doi", "them"): IGNORED,
+    ("cho",): IGNORED,  # "cứ nghĩ chỉ cần chờ ba năm"
+    ("cach", "day"): IGNORED,  # "cách đây 13 năm": how long ago, not a sentence
+    ("truoc", "day"): IGNORED,
     ("thoi", "han"): IGNORED,  # "thời hạn 3 năm": a period, not this sentence
     ("o", "tu"): SERVED,
     ("ngoi", "tu"): SERVED,
@@ -58,7 +61,14 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("duoi",): IGNORED,  # "con dưới 36 tháng"
     ("tren",): IGNORED,
 }
-ROLE_AFTER: dict[str, str] = {"tuoi": IGNORED, "nua": REMAINING, "tu": SENTENCE, "roi": SERVED}
+ROLE_AFTER: dict[str, str] = {
+    "tuoi": IGNORED,
+    "truoc": IGNORED,  # "13 năm trước": how long ago
+    "sau": IGNORED,  # "ba năm sau kể từ khi ra tù": a time after something
+    "nua": REMAINING,
+    "tu": SENTENCE,
+    "roi": SERVED,
+}
 
 RATINGS = {("tot",): "tot", ("kha",): "kha", ("trung", "binh"): "other", ("kem",): "other"}
 RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep"})
@@ -83,6 +93,7 @@ FINE_STATUS: dict[tuple[str, ...], bool] = {
     ("nop", "du"): True,
     ("da", "nop"): True,
     ("da", "dong"): True,
+    ("duoc", "dong"): True,  # "lúc này tôi mới được đóng án phí"
 }
 CIVIL_CUES = (
     ("boi", "thuong"),

@@ -226,6 +226,20 @@ def special_case_said(key: str, text: str) -> bool:
     return not patterns or any(p.search(_words(folded(text))) for p in patterns)
 
 
+# A letter to the camp's staff, or thanks, that asks nothing: feedback to pass on.
+TO_STAFF = re.compile(
+    r"\b(cam on|biet on|tri an|cam ta"
+    r"|(kinh )?(thua|gui) (cac |quy )?(can bo|ban giam thi|giam thi|thu truong|lanh dao|chi huy))\b"
+)
+
+
+def letter_to_staff(text: str) -> bool:
+    """Thanks, or a letter addressed to the staff ("Thưa các cán bộ! ..."), asking nothing."""
+    every = sentences(text)
+    flat = _words(folded(text))
+    return bool(every) and bool(TO_STAFF.search(flat)) and not any(s.asks for s in every)
+
+
 def refers_back(text: str) -> bool:
     """A short message that points at something unnamed ("vậy còn cái kia thì sao")."""
     flat = _words(folded(text))
@@ -262,6 +276,12 @@ def detention_story(flat: str, sentenced: bool) -> bool:
     return not sentenced and any(
         p.search(flat) for p in load_cues().measures["detention"]["strong"]
     )
+
+
+def held_before_trial(text: str) -> bool:
+    """The message tells of someone held in custody before any sentence."""
+    flat = _words(folded(text))
+    return detention_story(flat, is_sentenced(flat))
 
 
 def is_sentenced(flat: str) -> bool:

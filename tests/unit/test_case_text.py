@@ -272,3 +272,25 @@ def test_the_time_since_release_is_not_a_length_of_the_sentence(text: str) -> No
     assert facts["released_months_ago"] == 48
     assert facts.get("served_months") is None
     assert facts.get("sentence_months") in (None, 24)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chồng tôi cách đây 12 năm đã đi tù về tội đánh bạc, nay muốn xin giấy xác nhận",
+        "ông ấy đi tù từ 15 năm trước, giờ hỏi xóa án tích thế nào",
+        "tôi cứ nghĩ chỉ cần chờ hai năm sau nữa là được xóa án tích",
+        "tháng 5-2012, tức hai năm sau kể từ khi ra tù, tôi làm đơn",
+    ],
+)
+def test_how_long_ago_or_a_wait_is_not_the_sentence(text: str) -> None:
+    facts = read_case(text)
+    assert facts.get("sentence_months") is None and facts.get("served_months") is None
+
+
+def test_a_fee_unpaid_then_paid_later_is_not_read_as_either() -> None:
+    facts = read_case(
+        "Tòa bảo tôi chưa đóng án phí nên chưa đủ điều kiện. Sau đó tôi mới được đóng án phí."
+    )
+    assert facts.get("fines_paid") is None
+    assert read_case("em chưa đóng án phí")["fines_paid"] is False

@@ -332,3 +332,58 @@ def test_the_court_route_for_record_clearing_only_for_the_crimes_it_is_for(
 ) -> None:
     routed = ask(sessions, text, "ask_after_release")
     assert ("record_clearing_by_court" in routed.entries[:1]) == by_court
+
+
+def test_a_letter_to_the_staff_asking_nothing_is_offered_to_them_as_feedback(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Thưa các cán bộ trại! Tôi là mẹ của một phạm nhân. Tuần trước tôi nhận được thư con "
+        "gửi về, lần đầu tiên sau 9 năm con biết nhận lỗi với mẹ. Tôi đọc mà khóc mãi.",
+        "out_of_scope",
+    )
+    assert routed.kind == "thanks" and routed.entries == [] and routed.offer_feedback
+    assert "Gửi ý kiến cho cán bộ" in reply(routed)
+    asked = ask(sessions, "Cảm ơn cán bộ. Cho tôi hỏi tháng mấy thì được thăm gặp con?")
+    assert asked.kind == "answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        (
+            "Con tôi đang bị tạm giam để điều tra, chưa xét xử, sức khỏe yếu. Có được đặc xá "
+            "không ạ?",
+            True,
+        ),
+        ("em trai toi bi tam giu 3 thang nay chua ra toa, dip 2/9 co duoc an xa ko", True),
+        ("Con tôi bị tòa xử 6 năm tù, bị tạm giam từ tháng 2/2024. Có được đặc xá không?", False),
+    ],
+)
+def test_amnesty_for_someone_held_before_trial_says_first_it_is_for_the_sentenced(
+    sessions: sessionmaker[Session], text: str, held: bool
+) -> None:
+    routed = ask(sessions, text, "ask_conditions")
+    assert routed.kind == "answer"
+    assert (routed.entries[0] == "conditions_not_yet_sentenced") is held
+    assert held or "conditions_not_yet_sentenced" not in routed.entries
+
+
+def test_the_rights_and_duties_of_a_person_proposed(sessions: sessionmaker[Session]) -> None:
+    routed = ask(sessions, "Phạm nhân được đề nghị đặc xá thì có quyền và nghĩa vụ gì?")
+    assert routed.entries[0] == "procedure_proposed_rights_duties"
+    assert "khiếu nại" in reply(routed) and "cam kết" in reply(routed)
+
+
+def test_money_sent_to_a_prisoner_is_the_deposit_rule_not_a_scam(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Tôi có người thân là phạm nhân. Nghe nói tiền nhà gửi vào thì anh ấy không được giữ, "
+        "chỉ được mua hàng ở căng tin. Có đúng vậy không?",
+        "out_of_scope",
+    )
+    assert routed.kind == "answer" and routed.urgent is None
+    assert routed.entries[0] == "prison_money"
