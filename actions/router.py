@@ -29,6 +29,7 @@ from knowledge.kb.reading import (
     OWN_MEASURE,
     Question,
     Reading,
+    about_someone,
     held_before_trial,
     letter_to_staff,
     read,
@@ -190,6 +191,9 @@ def _case_readings(
     readings: dict[str, CaseReading] = {}
     if not tells_case(facts) and "age_now" not in facts and "age_at_offence" not in facts:
         return readings
+    told = {k for k in facts if k in CASE_FACTS}
+    if told == {"sentence_kind"} and not about_someone(text):
+        return readings  # "những người đang được tạm đình chỉ ... có được không": the rule
     measures = dict.fromkeys(q.measure for q in reading.questions)
     for measure in measures:
         if measure in CALCULATORS and tells_case(facts):

@@ -5,6 +5,7 @@ prior for the main question."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,12 @@ SAVED_SCORE = 10.0  # above anything the ranking gives: the question is an examp
 STORY_MEASURE_GAP = 0.9  # how far behind an entry of another measure of the story starts
 NEXT_BEST = 0.75  # of the best score: how well a second-best entry must fit to be given
 SHORT_QUESTION = 8  # words: a shorter question is read with the sentence before it
+# "trường hợp này", "như vậy": the question is about what the sentence before it told.
+POINTS_BACK = re.compile(
+    r"\b(trường hợp|truong hop) (này|nay|trên|tren|đó|do)\b"
+    r"|\b(như|nhu) (vậy|vay|thế|the|trên|tren)\b(?! (nào|nao|sao))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ def choose_ranked(
         return [Pick(question, same, SAVED_SCORE, SAVED_SCORE)]
     if not pool:
         return []
-    short = len(question.text.split()) < SHORT_QUESTION
+    short = len(question.text.split()) < SHORT_QUESTION or bool(POINTS_BACK.search(question.text))
     query = f"{question.context} {question.text}" if short else question.text
     searchable = [Searchable.of(e) for e in pool]
     ranked = [

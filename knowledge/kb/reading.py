@@ -226,6 +226,19 @@ def special_case_said(key: str, text: str) -> bool:
     return not patterns or any(p.search(_words(folded(text))) for p in patterns)
 
 
+KIN = re.compile(
+    r"\b(chong|vo|con|bo|ba|me|anh|chi|em|chau|ong|cau|di|chu|bac|ck|vk|ban|nguoi (nha|than))"
+    r"( trai| gai| ruot| ho| cua)? (toi|em|minh|e|t|chung toi|nha (toi|em|minh))\b"
+    r"|\b(toi|em|minh) (bi|da|dang|duoc)\b"
+)
+
+
+def about_someone(text: str) -> bool:
+    """The message tells of a person ("chồng tôi", "em tôi", "tôi bị..."), not of people in
+    general ("những phạm nhân đang được tạm đình chỉ...")."""
+    return bool(KIN.search(_words(folded(text))))
+
+
 # A letter to the camp's staff, or thanks, that asks nothing: feedback to pass on.
 TO_STAFF = re.compile(
     r"\b(cam on|biet on|tri an|cam ta"

@@ -387,3 +387,22 @@ def test_money_sent_to_a_prisoner_is_the_deposit_rule_not_a_scam(
     )
     assert routed.kind == "answer" and routed.urgent is None
     assert routed.entries[0] == "prison_money"
+
+
+def test_a_question_about_people_in_general_gets_the_rule_not_a_verdict(
+    sessions: sessionmaker[Session],
+) -> None:
+    general = ask(
+        sessions,
+        "Những người đang được tạm đình chỉ chấp hành án phạt tù mà chưa nộp xong án phí thì "
+        "có được đặc xá không?",
+        "ask_conditions",
+    )
+    assert "Theo những gì bạn kể" not in reply(general)
+    told = ask(
+        sessions,
+        "Chồng tôi đang được tạm đình chỉ chấp hành án phạt tù, chưa nộp xong án phí. Anh ấy "
+        "có được đặc xá không?",
+        "ask_conditions",
+    )
+    assert "Theo những gì bạn kể" in reply(told)
