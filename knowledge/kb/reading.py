@@ -119,7 +119,10 @@ class Sentence:
 _SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
 # Inside a sentence, a clause that asks after another that asks is a new question:
 # "có được giảm án không, bao lâu thì được xét, làm đơn ở đâu?" asks three things.
-_CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)")
+_CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)", re.IGNORECASE)
+# Written without punctuation, a question ends on its last word and the next one starts with a
+# capital: "... có được giảm án không Và nếu muốn được giảm thì phải làm gì".
+_ENDS_QUESTION = frozenset({"không", "ko", "k", "chưa", "ạ", "nhỉ", "vậy", "sao", "gì", "nào"})
 
 
 # "chưa biết gì", "không hiểu gì cả": a statement, though it ends like a question.
@@ -164,9 +167,22 @@ def _questions_in(part: str) -> list[str]:
     return [", ".join(g) for g in groups]
 
 
+def _run_on(chunk: str) -> list[str]:
+    """``chunk`` cut after a word that ends a question when the next word starts a sentence."""
+    words = chunk.split(" ")
+    pieces: list[list[str]] = [[]]
+    for i, word in enumerate(words):
+        pieces[-1].append(word)
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word.lower() in _ENDS_QUESTION and following[:1].isupper() and len(pieces[-1]) > 3:
+            pieces.append([])
+    return [" ".join(p) for p in pieces if p]
+
+
 def sentences(text: str) -> list[Sentence]:
     result = []
-    for chunk in _SPLIT.split(text.strip()):
+    chunks = [piece for chunk in _SPLIT.split(text.strip()) for piece in _run_on(chunk)]
+    for chunk in chunks:
         chunk = chunk.strip(" -•*+\t")
         stated = chunk.rstrip(" )\"'").endswith((".", "!"))
         for part in _questions_in(chunk):

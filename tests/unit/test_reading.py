@@ -173,3 +173,13 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
     assert read(text).main.measure == measure
+
+
+def test_questions_written_without_punctuation_are_each_read() -> None:
+    reading = read(
+        "Chị tôi bị xử 5 năm tù tội lừa đảo em muốn hỏi chị ấy có được ân xá không Và muốn "
+        "được giảm án thì gia đình phải làm gì"
+    )
+    assert [q.measure for q in reading.questions] == ["amnesty", "reduction"]
+    # a capital after "không" inside a sentence that goes on is not cut when few words precede
+    assert len(sentences("Không Biết hỏi ai")) == 1
