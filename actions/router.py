@@ -70,6 +70,25 @@ SAFETY_MEASURES = {
     "dying": {"suspension", "postponement"},
 }
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
+# The entry that explains a condition the case told does not meet, in place of the general one
+# ("anh em có 2 tiền án, có được đặc xá không": the entry on prior convictions).
+GENERAL_AMNESTY = frozenset({"conditions_case_question", "conditions_general"})
+NOT_MET_ENTRY = {
+    "prior_convictions": "exclusions_prior_convictions",
+    "amnestied_before": "exclusions_prior_amnesty",
+    "prosecuted_other": "exclusions_pending_proceedings",
+    "under_protest": "exclusions_pending_proceedings",
+    "excluded_crime": "exclusions_crimes",
+    "fines": "conditions_civil_obligations",
+    "civil": "conditions_civil_obligations",
+    "rating": "conditions_behaviour_rating",
+}
+KIND_ENTRY = {
+    "life": "conditions_life_sentence",
+    "death": "conditions_death_sentence",
+    "suspended": "conditions_suspended_sentence",
+    "postponed": "conditions_postponement_special_case",
+}
 # Someone held before trial asked about a measure for the sentenced: that is said first.
 NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
 FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
@@ -319,6 +338,8 @@ def _answer(
     today: dt.date,
 ) -> Routed:
     cases = _case_readings(reading, case, facts, text, session, today)
+    if "amnesty" in cases:
+        picks = _explain_not_met(picks, cases["amnesty"].failed, case, session)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)
@@ -400,6 +421,25 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
 
 # A decline names who handles the matter only when the words match one of our pointers.
 POINTER_MATCH = 1.0
+
+
+def _explain_not_met(
+    picks: list[Pick], failed: tuple[str, ...], case: Case, session: Session
+) -> list[Pick]:
+    """The general amnesty entry gives way to the one on the condition the case does not meet
+    (an entry the question chose for another condition stays: it may be what is asked)."""
+    keys = [
+        KIND_ENTRY.get(case.sentence_kind or "") if f == "sentence_kind" else NOT_MET_ENTRY.get(f)
+        for f in failed
+    ]
+    wanted = next((k for k in keys if k and all(p.entry.key != k for p in picks)), None)
+    general = next((p for p in picks if p.entry.key in GENERAL_AMNESTY), None)
+    if wanted is None or general is None:
+        return picks
+    entry = next((e for e in published(session) if e.key == wanted), None)
+    if entry is None:
+        return picks
+    return [replace(p, entry=entry) if p is general else p for p in picks]
 
 
 def _not_yet_sentenced(

@@ -77,8 +77,14 @@ class Searchable:
         return cls(entry, entry.key, entry.title, entry.round, [*entry.questions, *lead])
 
 
+# A measure whose entries also answer questions about another ("có được giảm án không" from a
+# gravely ill prisoner: the special reduction).
+KIN_MEASURES = {"reduction": ("special_reduction",)}
+
+
 def candidates(entries: Sequence[Entry], measure: str) -> list[Entry]:
-    own = [e for e in entries if e.measure == measure]
+    kin = (measure, *KIN_MEASURES.get(measure, ()))
+    own = [e for e in entries if e.measure in kin]
     if own:
         return own
     related = RELATED.get(measure, ())

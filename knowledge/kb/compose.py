@@ -47,6 +47,7 @@ class CaseReading:
     citations: tuple[str, ...]
     missing: tuple[str, ...] = ()
     offer_check: bool = False  # the step-by-step amnesty check would settle the rest
+    failed: tuple[str, ...] = ()  # the conditions the case does not meet (check names)
 
 
 @dataclass
@@ -136,6 +137,7 @@ def amnesty_reading(
         citations,
         tuple(missing_labels),
         offer,
+        tuple(c.name for c in verdict.checks if c.status == "not_met"),
     )
 
 

@@ -129,6 +129,8 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "có đợt đặc xá thì gia đình được báo lúc nào ạ",  # "báo lúc" is not "bạo lực"
         "lần nào lên thăm cũng bị cán bộ quát nạt, tôi muốn khiếu nại",
         "xin hỏi người được đặc xá có bị cấm xuất cảnh không, còn nợ 10 triệu bồi thường",
+        "bố tôi đang chấp hành án 6 năm tội nhận hối lộ, bị xơ gan, có được xét đặc xá không",
+        "tội tham ô tài sản có được giảm án không",
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:

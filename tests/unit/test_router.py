@@ -406,3 +406,16 @@ def test_a_question_about_people_in_general_gets_the_rule_not_a_verdict(
         "ask_conditions",
     )
     assert "Theo những gì bạn kể" in reply(told)
+
+
+def test_a_condition_the_case_does_not_meet_is_explained_by_its_own_entry(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "anh trai em có 2 tiền án rồi, lần này bị xử 4 năm tù tội trộm cắp, ở được 2 năm. "
+        "Nhờ ad đối chiếu giúp trường hợp cụ thể của anh ấy với các điều kiện đặc xá.",
+        "ask_conditions",
+    )
+    assert routed.entries[0] == "exclusions_prior_convictions"
+    assert "✘" in reply(routed)
