@@ -145,7 +145,9 @@ def choose_ranked(
     if not pool:
         return []
     short = len(question.text.split()) < SHORT_QUESTION or bool(POINTS_BACK.search(question.text))
-    query = f"{question.context} {question.text}" if short else question.text
+    # (the question's own words counted twice: they say what is asked, the sentence before only
+    # what it is about)
+    query = f"{question.context} {question.text} {question.text}" if short else question.text
     searchable = [Searchable.of(e) for e in pool]
     ranked = [
         Scored(s.entry.entry, s.score)
