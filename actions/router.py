@@ -399,7 +399,11 @@ def _safety(
         for q in reading.questions
         if q.measure not in SAFETY_MEASURES[kind] and q.confident and urgent_kind(q.text) is None
     ]
-    picks = choose_all(entries, [*about, *others][:3], taken=[e.key for e in safety])
+    # The other alarms' first steps are not answers to its questions, nor, after a death, the
+    # steps written for a living person (self-harm, an untreated illness).
+    living = set(SAFETY_ENTRIES["harm"]) if kind == "death" else set()
+    pool = [e for e in entries if e.key not in ALARM_ONLY | living]
+    picks = choose_all(pool, [*about, *others][:3], taken=[e.key for e in safety])
     cases = _case_readings(reading, case, facts, text, session, today) if others else {}
     composed = compose(
         picks, department=settings.department, contact=settings.contact, cases=cases, safety=safety

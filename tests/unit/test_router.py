@@ -419,3 +419,22 @@ def test_a_condition_the_case_does_not_meet_is_explained_by_its_own_entry(
     )
     assert routed.entries[0] == "exclusions_prior_convictions"
     assert "✘" in reply(routed)
+
+
+def test_a_death_in_custody_gets_no_steps_written_for_a_living_person(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Em tôi bị tạm giam được 1 tháng thì công an báo em tôi tự tử trong buồng giam. Nhưng "
+        "gia đình thấy cái chết của em là do bị đánh đập, người đầy vết bầm. Gia đình phải làm "
+        "gì, khiếu nại ở đâu?",
+    )
+    assert routed.kind == "safety" and routed.urgent == "death"
+    assert routed.entries[0] == "custody_harm_death_first_steps"
+    living = {
+        "custody_harm_self_harm",
+        "custody_harm_illness_untreated",
+        "custody_harm_beaten_injured",
+    }
+    assert not living & set(routed.entries)
