@@ -149,6 +149,12 @@ def _case(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
     known = {k: v for k, v in facts.items() if v != "unknown" and k in Case.__dataclass_fields__}
     if "released_months_ago" in known and "finished_on" not in known:
         known["finished_on"] = add_months(today, -int(known["released_months_ago"]))
+    went_in = known.get("went_in_years_ago")
+    sentence = known.get("sentence_months") or known.get("served_months")
+    if went_in and sentence and not any(k.startswith(("finished", "released")) for k in known):
+        # Sent to prison N years ago with a sentence of S: served in full by then at the latest.
+        known["finished_year"] = today.year - int(went_in) + -(-int(sentence) // 12)
+        known["finished_at_latest"] = True
     if "finished_year" in known and "finished_month" in known and "finished_on" not in known:
         last = add_months(dt.date(known["finished_year"], known["finished_month"], 1), 1)
         known["finished_on"] = last - dt.timedelta(days=1)

@@ -173,6 +173,8 @@ class Case:
     finished_year: int | None = None  # ... or in this year
     finished_month: int | None = None  # ... and month
     released_months_ago: int | None = None  # "ra tù được gần 4 năm"
+    went_in_years_ago: int | None = None  # "cách đây 15 năm bố em đi tù"
+    finished_at_latest: bool = False  # finished_year is the latest it can be, not the year told
     first_offence: bool | None = None
     new_crime: bool | None = None  # a new crime since release (record clearing)
     reduced_before: bool | None = None  # a sentence reduction already granted

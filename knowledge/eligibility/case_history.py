@@ -29,6 +29,25 @@ _AGO = re.compile(
 )
 
 
+# "Cách đây hơn 10 năm tôi bị phạt tù", "đi tù từ 15 năm trước": when the sentence began (the
+# smaller number of a range, the latest it can have been).
+_FILLERS = r"(?:duoc |hon |khoang |gan |tam |chung |ca )*"
+_YEARS = r"(\d{1,2})(?:(?: ?- ?| )\d{1,2})? nam"
+_NOT_AFTER = r"(?! (?:khi|do|thoi han))"
+_WENT_IN_AGO = re.compile(
+    rf"\b(?:cach day|tu) {_FILLERS}{_YEARS}(?: ve)? truoc\b{_NOT_AFTER}"
+    rf"|\bcach day {_FILLERS}{_YEARS}\b"
+    rf"|(?<!\btu )\b(\d{{1,2}}) nam (?:ve )?truoc\b{_NOT_AFTER}"
+)
+
+
+def _went_in(t: CaseText) -> dict[str, Any]:
+    found = _WENT_IN_AGO.search(t.joined)
+    if not found:
+        return {}
+    return {"went_in_years_ago": int(next(g for g in found.groups() if g))}
+
+
 def _finished(t: CaseText) -> dict[str, Any]:
     """The day, month or year the principal penalty was served in full."""
     for m in re.finditer(_RELEASE, t.folded):
@@ -63,7 +82,7 @@ def _yes_no(text: str, yes: str, no: str) -> bool | None:
 
 def read_history(t: CaseText) -> dict[str, Any]:
     j = t.joined
-    facts: dict[str, Any] = _finished(t)
+    facts: dict[str, Any] = _finished(t) or _went_in(t)
     facts["first_offence"] = _yes_no(
         j,
         r"\b(pham toi lan dau|lan dau pham toi|lan dau (bi|di) (tu|xu|an)|chua (tung |he )*(co|bi) "

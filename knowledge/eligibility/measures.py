@@ -363,6 +363,8 @@ def assess_record(case: Case, today: dt.date) -> Assessment:
         )
     if finished is not None:
         when = f"ngày {day_text(finished)}" if case.finished_on else f"năm {case.finished_year}"
+        if case.finished_at_latest:
+            when = f"chậm nhất năm {case.finished_year} (năm bắt đầu ở tù bạn kể, cộng mức án)"
         if case.sentence_kind == "suspended":
             facts.append(f"hết thời gian thử thách {when}")
         else:

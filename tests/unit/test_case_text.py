@@ -294,3 +294,16 @@ def test_a_fee_unpaid_then_paid_later_is_not_read_as_either() -> None:
     )
     assert facts.get("fines_paid") is None
     assert read_case("em chưa đóng án phí")["fines_paid"] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("Cách đây hơn 10 năm, tôi bị phạt tù 6 năm 6 tháng", 10),
+        ("bố em đi tù cách đây được 15-20 năm rồi, án 18 tháng", 15),
+        ("anh ấy bị xử 3 năm tù từ 12 năm trước", 12),
+        ("chồng tôi bị tù 5 năm, 2 năm trước khi ra tù thì được giảm án", None),
+    ],
+)
+def test_when_the_sentence_began_told_as_years_ago(text: str, years: int | None) -> None:
+    assert read_case(text).get("went_in_years_ago") == years

@@ -438,3 +438,14 @@ def test_a_death_in_custody_gets_no_steps_written_for_a_living_person(
         "custody_harm_beaten_injured",
     }
     assert not living & set(routed.entries)
+
+
+def test_record_clearing_from_a_sentence_begun_years_ago(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Bố em bị phạt tù 2 năm, cách đây 15 năm rồi. Giờ em muốn thi công an, bố em đã được "
+        "xóa án tích chưa ạ?",
+        "ask_after_release",
+    )
+    text = reply(routed)
+    assert "chậm nhất năm 2013" in text and "✔ Thời hạn 2 năm" in text
