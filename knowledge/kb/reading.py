@@ -384,7 +384,8 @@ def read(text: str, intent: str | None = None) -> Reading:
     context = _best(story)
     default = context[0] if context else (prior or "amnesty")
     if prior and (not context or context[1] < OWN_MEASURE):
-        default = prior
+        # Rasa's "out of scope" does not outweigh a word of ours ("tạm giam", "ưu tiên")
+        default = context[0] if context and prior == "out_of_scope" else prior
     every = sentences(text)
     asked = questions_asked(every)
     held = detention_story(whole, sentenced)

@@ -449,3 +449,18 @@ def test_record_clearing_from_a_sentence_begun_years_ago(sessions: sessionmaker[
     )
     text = reply(routed)
     assert "chậm nhất năm 2013" in text and "✔ Thời hạn 2 năm" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("Tạm giam để điều tra tối đa bao lâu?", "detention_how_long"),
+        ("moi thang dc tham ck may lan, bn tieng", "prison_visits"),
+        ("dk tam tru o dau", "out_of_scope_residence_id"),
+    ],
+)
+def test_rasa_s_out_of_scope_does_not_outweigh_a_word_of_ours(
+    sessions: sessionmaker[Session], text: str, entry: str
+) -> None:
+    routed = ask(sessions, text, "out_of_scope")
+    assert routed.entries[:1] == [entry]
