@@ -80,10 +80,12 @@ class Searchable:
 # A measure whose entries also answer questions about another ("có được giảm án không" from a
 # gravely ill prisoner: the special reduction).
 KIN_MEASURES = {"reduction": ("special_reduction",)}
+# ... and what follows an amnesty ("được đặc xá về rồi có đi nước ngoài được không").
+KIN_FACETS = {("amnesty", "effect"): ("after_release",)}
 
 
-def candidates(entries: Sequence[Entry], measure: str) -> list[Entry]:
-    kin = (measure, *KIN_MEASURES.get(measure, ()))
+def candidates(entries: Sequence[Entry], measure: str, facet: str = "") -> list[Entry]:
+    kin = (measure, *KIN_MEASURES.get(measure, ()), *KIN_FACETS.get((measure, facet), ()))
     own = [e for e in entries if e.measure in kin]
     if own:
         return own
@@ -137,7 +139,7 @@ def choose_ranked(
     """Every candidate entry for ``question``, best first (see :func:`choose`). Entries of the
     other measures the story is about compete too, a little behind: "bao giờ được xóa án tích"
     from someone on a suspended sentence is answered by the suspended sentence's entry."""
-    own = candidates(entries, question.measure)
+    own = candidates(entries, question.measure, question.facet)
     pool = own + [e for e in entries if e.measure in story_measures and e not in own]
     same = saved_as_example(entries, question.text)
     if same is not None and (same in pool or question.measure == "out_of_scope"):
