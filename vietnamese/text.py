@@ -38,6 +38,10 @@ ABBREVIATIONS: dict[str, str] = {
     "wa": "quá",
     "tg": "thời gian",
     "tgian": "thời gian",
+    "gcn": "giấy chứng nhận",
+    "giấy cn": "giấy chứng nhận",
+    "giay cn": "giay chung nhan",
+    "lltp": "lý lịch tư pháp",
 }
 
 _ABBREVIATION_RE = re.compile(

@@ -105,9 +105,18 @@ def saved_as_example(entries: Sequence[Entry], text: str) -> Entry | None:
     return None
 
 
+YEAR = re.compile(r"(19|20)\d\d")
+
+
 @lru_cache(maxsize=50_000)
-def _words(text: str) -> frozenset[str]:
-    return frozenset(t for t in terms(text) if "_" not in t and not any(c.isdigit() for c in t))
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a question in order ("ân giảm" is not "giảm án"), without its personal
+    numbers (ages, lengths); a year stays: the question about 2022 is not the one about 2026."""
+    return tuple(
+        t
+        for t in terms(text)
+        if "_" not in t and (YEAR.fullmatch(t) or not any(c.isdigit() for c in t))
+    )
 
 
 def choose(

@@ -173,3 +173,18 @@ def test_every_entry_label_of_the_held_out_sets_names_an_existing_entry() -> Non
     used = {k for row in labelled for k in row["keys"]}
     used |= {k for row in real_style for q in row["questions"] for k in q["entries"]}
     assert used - keys == set()
+
+
+def test_no_example_question_is_saved_under_two_entries() -> None:
+    """A message that is one of an entry's example questions goes to that entry at once
+    (knowledge/kb/choose.py), so the same question under two entries decides by file order."""
+    from knowledge.kb.choose import _words
+
+    first: dict[tuple[str, ...], str] = {}
+    clashes = []
+    for entry in read_entries():
+        for question in entry["questions"]:
+            words = _words(question)
+            if len(words) >= 3 and first.setdefault(words, entry["key"]) != entry["key"]:
+                clashes.append(f"{first[words]} / {entry['key']}: {question}")
+    assert not clashes
