@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from actions.case_entries import explain_not_met, not_yet_sentenced
 from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import read_case, round_named, states_case
@@ -30,7 +31,6 @@ from knowledge.kb.reading import (
     Question,
     Reading,
     about_someone,
-    held_before_trial,
     letter_to_staff,
     read,
     refers_back,
@@ -70,28 +70,6 @@ SAFETY_MEASURES = {
     "dying": {"suspension", "postponement"},
 }
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
-# The entry that explains a condition the case told does not meet, in place of the general one
-# ("anh em có 2 tiền án, có được đặc xá không": the entry on prior convictions).
-GENERAL_AMNESTY = frozenset({"conditions_case_question", "conditions_general"})
-NOT_MET_ENTRY = {
-    "prior_convictions": "exclusions_prior_convictions",
-    "amnestied_before": "exclusions_prior_amnesty",
-    "prosecuted_other": "exclusions_pending_proceedings",
-    "under_protest": "exclusions_pending_proceedings",
-    "excluded_crime": "exclusions_crimes",
-    "fines": "conditions_civil_obligations",
-    "civil": "conditions_civil_obligations",
-    "rating": "conditions_behaviour_rating",
-}
-KIND_ENTRY = {
-    "life": "conditions_life_sentence",
-    "death": "conditions_death_sentence",
-    "suspended": "conditions_suspended_sentence",
-    "postponed": "conditions_postponement_special_case",
-}
-# Someone held before trial asked about a measure for the sentenced: that is said first.
-NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
-FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
 # Below this intent confidence, with no measure named anywhere, the message was not understood.
 UNDERSTOOD = 0.45
 # A follow-up that adds facts is short and asks nothing.
@@ -304,7 +282,7 @@ def route(
         )
     # A question about another matter in the same message gets its pointer, not silence.
     answered = [p for p in picks if p in in_scope or _points_elsewhere(p)]
-    answered = _not_yet_sentenced(answered, entries, question_text, facts)
+    answered = not_yet_sentenced(answered, entries, question_text, facts)
     return _answer(answered, reading, case, facts, question_text, session, settings, today)
 
 
@@ -345,7 +323,7 @@ def _answer(
 ) -> Routed:
     cases = _case_readings(reading, case, facts, text, session, today)
     if "amnesty" in cases:
-        picks = _explain_not_met(picks, cases["amnesty"].failed, case, session)
+        picks = explain_not_met(picks, cases["amnesty"].failed, case, published(session))
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)
@@ -431,40 +409,6 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
 
 # A decline names who handles the matter only when the words match one of our pointers.
 POINTER_MATCH = 1.0
-
-
-def _explain_not_met(
-    picks: list[Pick], failed: tuple[str, ...], case: Case, session: Session
-) -> list[Pick]:
-    """The general amnesty entry gives way to the one on the condition the case does not meet
-    (an entry the question chose for another condition stays: it may be what is asked)."""
-    keys = [
-        KIND_ENTRY.get(case.sentence_kind or "") if f == "sentence_kind" else NOT_MET_ENTRY.get(f)
-        for f in failed
-    ]
-    wanted = next((k for k in keys if k and all(p.entry.key != k for p in picks)), None)
-    general = next((p for p in picks if p.entry.key in GENERAL_AMNESTY), None)
-    if wanted is None or general is None:
-        return picks
-    entry = next((e for e in published(session) if e.key == wanted), None)
-    if entry is None:
-        return picks
-    return [replace(p, entry=entry) if p is general else p for p in picks]
-
-
-def _not_yet_sentenced(
-    picks: list[Pick], entries: list[Entry], text: str, facts: dict[str, Any]
-) -> list[Pick]:
-    """Amnesty, reduction or early release asked for someone held before trial: first the
-    entry that says these are for the sentenced, then the answers."""
-    held = held_before_trial(text) and not facts.get("sentence_months")
-    if not held or any(p.entry.key == NOT_YET_SENTENCED for p in picks):
-        return picks
-    asked = [p for p in picks if p.entry.measure in FOR_THE_SENTENCED]
-    entry = next((e for e in entries if e.key == NOT_YET_SENTENCED), None)
-    if not asked or entry is None:
-        return picks
-    return [Pick(asked[0].question, entry, asked[0].score), *picks]
 
 
 def _points_elsewhere(pick: Pick) -> bool:

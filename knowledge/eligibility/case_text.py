@@ -43,6 +43,7 @@ from knowledge.eligibility.case_words import (
     SERVED,
     STATUS_WINDOW,
     UNSURE,
+    UNSURE_CUES,
     WEAK,
     WINDOW,
     CaseText,
@@ -437,16 +438,6 @@ def round_named(text: str, open_round: str | None) -> str | None:
 # --- What the family says it does not know -----------------------------------------------------
 
 UNKNOWN = "unknown"  # the form's word for "the family does not know"
-UNSURE_CUES = {
-    "sentence_kind": r"\b(an gi|loai an)\b",
-    "sentence_months": r"\b(muc an|bao nhieu nam)\b",
-    "served_months": r"\b(bao lau|duoc bao nhieu)\b",
-    "crime": r"\b(toi gi|ten toi|toi danh|toi nao)\b",
-    "rating": r"\b(xep loai|cai tao|ren luyen)\b",
-    "prior_convictions": r"\btien an\b",
-    "prosecuted_other": r"\b(truy cuu|truy to|toi khac|vu an khac)\b",
-    "priority": r"\buu tien\b",
-}
 
 
 def _unsure(t: CaseText, fines: list[Any], civil: list[Any]) -> set[str]:

@@ -122,6 +122,17 @@ WEAK = frozenset({("da",), ("roi",)})  # a bare "đã" may belong to another ver
 UNSURE = "unsure"  # "không biết", "chưa rõ": the family does not know
 DONT_KNOW = re.compile(r"\b(khong|ko|k|chua) (biet|ro|nho|nam duoc)\b")
 STATUS_WINDOW = 8
+# A sentence that says the family does not know, and what about ("tội gì em không nhớ").
+UNSURE_CUES = {
+    "sentence_kind": r"\b(an gi|loai an)\b",
+    "sentence_months": r"\b(muc an|bao nhieu nam)\b",
+    "served_months": r"\b(bao lau|duoc bao nhieu)\b",
+    "crime": r"\b(toi gi|ten toi|toi danh|toi nao)\b",
+    "rating": r"\b(xep loai|cai tao|ren luyen)\b",
+    "prior_convictions": r"\btien an\b",
+    "prosecuted_other": r"\b(truy cuu|truy to|toi khac|vu an khac)\b",
+    "priority": r"\buu tien\b",
+}
 
 PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
     "serious_illness": (

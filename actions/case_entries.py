@@ -1,0 +1,71 @@
+"""Entries the case told calls for, besides those its questions chose: the one on a condition
+the case does not meet, in place of the general amnesty entry; and, for someone held before
+trial who asks about amnesty, reduction or early release, the one that says these are for the
+sentenced, first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from knowledge.eligibility.case import Case
+from knowledge.kb.choose import Pick
+from knowledge.kb.reading import held_before_trial
+from knowledge.models import Entry
+
+# The entry that explains a condition the case told does not meet, in place of the general one
+# ("anh em có 2 tiền án, có được đặc xá không": the entry on prior convictions).
+GENERAL_AMNESTY = frozenset({"conditions_case_question", "conditions_general"})
+NOT_MET_ENTRY = {
+    "prior_convictions": "exclusions_prior_convictions",
+    "amnestied_before": "exclusions_prior_amnesty",
+    "prosecuted_other": "exclusions_pending_proceedings",
+    "under_protest": "exclusions_pending_proceedings",
+    "excluded_crime": "exclusions_crimes",
+    "fines": "conditions_civil_obligations",
+    "civil": "conditions_civil_obligations",
+    "rating": "conditions_behaviour_rating",
+}
+KIND_ENTRY = {
+    "life": "conditions_life_sentence",
+    "death": "conditions_death_sentence",
+    "suspended": "conditions_suspended_sentence",
+    "postponed": "conditions_postponement_special_case",
+}
+# Someone held before trial asked about a measure for the sentenced: that is said first.
+NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
+FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
+
+
+def explain_not_met(
+    picks: list[Pick], failed: tuple[str, ...], case: Case, entries: list[Entry]
+) -> list[Pick]:
+    """The general amnesty entry gives way to the one on the condition the case does not meet
+    (an entry the question chose for another condition stays: it may be what is asked)."""
+    keys = [
+        KIND_ENTRY.get(case.sentence_kind or "") if f == "sentence_kind" else NOT_MET_ENTRY.get(f)
+        for f in failed
+    ]
+    wanted = next((k for k in keys if k and all(p.entry.key != k for p in picks)), None)
+    general = next((p for p in picks if p.entry.key in GENERAL_AMNESTY), None)
+    if wanted is None or general is None:
+        return picks
+    entry = next((e for e in entries if e.key == wanted), None)
+    if entry is None:
+        return picks
+    return [replace(p, entry=entry) if p is general else p for p in picks]
+
+
+def not_yet_sentenced(
+    picks: list[Pick], entries: list[Entry], text: str, facts: dict[str, Any]
+) -> list[Pick]:
+    """Amnesty, reduction or early release asked for someone held before trial: first the
+    entry that says these are for the sentenced, then the answers."""
+    held = held_before_trial(text) and not facts.get("sentence_months")
+    if not held or any(p.entry.key == NOT_YET_SENTENCED for p in picks):
+        return picks
+    asked = [p for p in picks if p.entry.measure in FOR_THE_SENTENCED]
+    entry = next((e for e in entries if e.key == NOT_YET_SENTENCED), None)
+    if not asked or entry is None:
+        return picks
+    return [Pick(asked[0].question, entry, asked[0].score), *picks]
