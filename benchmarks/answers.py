@@ -34,6 +34,13 @@ from knowledge.db import session_factory
 from settings import ROOT, Settings, from_env
 
 HELDOUT = ROOT / "tests" / "heldout"
+DEVELOPMENT = ROOT / "tests" / "unit"  # written blind too, but tuned on
+DEV_SETS = (
+    "real_style_dev.yml",
+    "real_style_dev_2.yml",
+    "real_style_dev_3.yml",
+    "real_style_dev_4.yml",
+)
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
 TODAY = dt.date(2026, 12, 6)
@@ -173,6 +180,17 @@ def real_style_scores(
     }
 
 
+def short_scores(results: list[Result]) -> dict[str, Any]:
+    """Short questions: one of the labelled entries among those the reply used ("none": no
+    entry, a decline or a greeting)."""
+    right = 0
+    for r in results:
+        keys = r.label["keys"]
+        shown = set(r.routed.entries)
+        right += (not shown) if keys == ["none"] else bool(shown & set(keys))
+    return {"items": len(results), "right_entry": right / max(len(results), 1)}
+
+
 def urgent_scores(results: list[Result]) -> dict[str, Any]:
     urgent = [r for r in results if r.split == "urgent"]
     ordinary = [r for r in results if r.split == "ordinary"]
@@ -223,6 +241,29 @@ def load_real_dev() -> list[dict[str, Any]]:
     if not REAL_DEV.exists():
         return []
     return [json.loads(line) for line in REAL_DEV.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_development() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for name in DEV_SETS:
+        text = (DEVELOPMENT / name).read_text(encoding="utf-8")
+        rows += yaml.load(text, Loader=yaml.CSafeLoader)["items"]
+    return rows
+
+
+def load_short(blind: bool) -> list[dict[str, Any]]:
+    """Short questions: the blind held-out labels, or the short development set."""
+    if blind:
+        text = (HELDOUT / "entries.yml").read_text(encoding="utf-8")
+        return [
+            {"text": r["text"], "keys": r["keys"]}
+            for r in yaml.load(text, Loader=yaml.CSafeLoader)["items"]
+        ]
+    text = (DEVELOPMENT / "short_questions_dev.yml").read_text(encoding="utf-8")
+    return [
+        {"text": r["text"], "keys": r["entries"]}
+        for r in yaml.load(text, Loader=yaml.CSafeLoader)["items"]
+    ]
 
 
 def no_intent(text: str) -> tuple[None, None]:
@@ -293,11 +334,21 @@ def main() -> None:
             settings, "ordinary", ordinary, parse
         )
         dev = answer_all(settings, "real_dev", load_real_dev(), parse)
+        development = answer_all(settings, "development", load_development(), parse)
+        short_blind = answer_all(settings, "short", load_short(blind=True), parse)
+        short_dev = answer_all(settings, "short_dev", load_short(blind=False), parse)
     sections = {
         "Blind real-style split (tests/heldout/real_style.yml)": real_style_scores(
             real_style, measures
         ),
         "Blind urgent and ordinary sets (tests/heldout/urgent.yml)": urgent_scores(safety),
+        "Short questions, blind (tests/heldout/entries.yml)": short_scores(short_blind),
+        "Development sets, long messages (tests/unit/real_style_dev*.yml; tuned on)": {
+            k: v for k, v in real_style_scores(development, measures).items() if k != "misses"
+        },
+        "Short questions, development (tests/unit/short_questions_dev.yml; tuned on)": short_scores(
+            short_dev
+        ),
     }
     if dev:
         sections["Real questions (../shared/eval/real-dev.jsonl, topic only)"] = real_dev_scores(
@@ -314,7 +365,7 @@ def main() -> None:
             ),
             encoding="utf-8",
         )
-    times = [r.seconds for r in real_style + safety + dev]
+    times = [r.seconds for r in real_style + safety + dev + development + short_blind + short_dev]
     OUT.write_text(report(sections, times, args.rasa), encoding="utf-8")
     print(OUT.read_text(encoding="utf-8"))
 
