@@ -11,6 +11,11 @@ looks (puts it back if a concurrent write lost it), so only tickets of turns who
 died expire. The holder's ticket still expires one lifetime after it was issued, as in Rasa:
 keep ``TICKET_LOCK_LIFETIME`` above the slowest turn.
 
+Rasa also changes a lock by reading it, changing it and writing it back, so a turn that takes
+its ticket while another finishes could lose it (the other's write wins), find no lock and fail
+with a ``LockError``: seen when two replicas got one family's messages 50 ms apart. Here every
+change of a conversation's lock is made under a short Redis mutex of that conversation.
+
 ``endpoints.yml``: ``lock_store: type: nlu.lock_store.PatientRedisLockStore`` with the same
 keys as Rasa's ``redis`` type (url, port, db, password, key_prefix...).
 """
@@ -21,12 +26,14 @@ import asyncio
 import logging
 import time
 from collections import deque
+from typing import Any
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
+MUTEX_SECONDS = 5  # the longest a lock change may take (a few Redis round trips)
 
 
 def renewed(lock: TicketLock, ticket: int, lifetime: float) -> TicketLock:
@@ -45,21 +52,32 @@ class PatientRedisLockStore(RedisLockStore):
         super().__init__(host=endpoint_config.url or "localhost", **endpoint_config.kwargs)
         self._lifetimes: dict[tuple[str, int], float] = {}
 
+    def _mutex(self, conversation_id: str) -> Any:
+        """Held while this conversation's lock is read, changed and written back."""
+        return self.red.lock(
+            f"{self.key_prefix}{conversation_id}:mutex",
+            timeout=MUTEX_SECONDS,
+            blocking_timeout=MUTEX_SECONDS,
+        )
+
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        ticket = super().issue_ticket(conversation_id, lock_lifetime)
+        with self._mutex(conversation_id):
+            ticket = super().issue_ticket(conversation_id, lock_lifetime)
         self._lifetimes[(conversation_id, ticket)] = lock_lifetime
         return ticket
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         self._lifetimes.pop((conversation_id, ticket_number), None)
-        super().cleanup(conversation_id, ticket_number)
+        with self._mutex(conversation_id):
+            super().cleanup(conversation_id, ticket_number)
 
     def keep_waiting(self, conversation_id: str, ticket: int) -> None:
         """Rasa's ``update_lock`` (drop expired tickets), renewing this waiting ticket."""
-        lock = self.get_lock(conversation_id)
-        if lock:
-            lifetime = self._lifetimes.get((conversation_id, ticket), LOCK_LIFETIME)
-            self.save_lock(renewed(lock, ticket, lifetime))
+        with self._mutex(conversation_id):
+            lock = self.get_lock(conversation_id)
+            if lock:
+                lifetime = self._lifetimes.get((conversation_id, ticket), LOCK_LIFETIME)
+                self.save_lock(renewed(lock, ticket, lifetime))
 
     async def _acquire_lock(
         self, conversation_id: str, ticket: int, wait_time_in_seconds: float

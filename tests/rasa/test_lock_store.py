@@ -5,6 +5,7 @@ after it, where Rasa's own Redis lock store leaves it waiting for ever."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -66,3 +67,51 @@ def test_rasa_own_redis_lock_store_never_serves_it(prefix: str) -> None:
     store = RedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=prefix)
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(two_turns(store))
+
+
+def one_turn(
+    store: LockStore, conversation: str, name: str, delay: float, served: list[str], lost: list[str]
+) -> None:
+    """A turn in its own thread and event loop (a replica), holding the lock for 5 ms."""
+    time.sleep(delay)
+
+    async def serve() -> None:
+        async with store.lock(conversation, 5, 0.01):
+            await asyncio.sleep(0.005)
+            served.append(name)
+
+    try:
+        asyncio.run(serve())
+    except Exception as exc:  # a LockError: the turn is lost
+        lost.append(f"{name} {exc.__class__.__name__}")
+
+
+def race(store_a: LockStore, store_b: LockStore, rounds: int = 40) -> list[str]:
+    """One family's two turns on two replicas (two stores), the second arriving while the first
+    takes its ticket or finishes: what went wrong, if anything. Rasa's own RedisLockStore loses
+    a turn in about one round of ten here (a LockError)."""
+    failures: list[str] = []
+    for i in range(rounds):
+        conversation, served = f"family-race-{i}", list[str]()
+        threads = [
+            threading.Thread(
+                target=one_turn, args=(store_a, conversation, "first", 0, served, failures)
+            ),
+            threading.Thread(
+                target=one_turn,
+                args=(store_b, conversation, "second", 0.001 * (i % 10), served, failures),
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        if sorted(served) != ["first", "second"]:
+            failures.append(f"round {i}: served {served}")
+    return failures
+
+
+def test_two_replicas_taking_and_giving_back_tickets_at_once_lose_no_turn(prefix: str) -> None:
+    store_a = PatientRedisLockStore(config(prefix))
+    store_b = PatientRedisLockStore(config(prefix))
+    assert race(store_a, store_b) == []
