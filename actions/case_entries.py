@@ -1,7 +1,8 @@
 """Entries the case told calls for, besides those its questions chose: the one on a condition
 the case does not meet, in place of the general amnesty entry; and, for someone held before
 trial who asks about amnesty, reduction or early release, the one that says these are for the
-sentenced, first."""
+sentenced, first; and the one on paying fines and compensation when the message says they are
+unpaid."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ KIND_ENTRY = {
     "suspended": "conditions_suspended_sentence",
     "postponed": "conditions_postponement_special_case",
 }
+# Money the message says is unpaid, asked about amnesty: the condition that decides it, first.
+MONEY_ENTRY = "conditions_civil_obligations"
 # Someone held before trial asked about a measure for the sentenced: that is said first.
 NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
 FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
@@ -69,3 +72,17 @@ def not_yet_sentenced(
     if not asked or entry is None:
         return picks
     return [Pick(asked[0].question, entry, asked[0].score), *picks]
+
+
+def unpaid_money(picks: list[Pick], entries: list[Entry], facts: dict[str, Any]) -> list[Pick]:
+    """Amnesty asked about with a fine, court fee or compensation said to be unpaid ("chưa nộp
+    xong án phí có được đặc xá không"): first the entry on paying them (or a court's waiver)."""
+    unpaid = facts.get("fines_paid") is False or facts.get("civil") == "no"
+    if not unpaid or any(p.entry.key == MONEY_ENTRY for p in picks):
+        return picks
+    amnesty = next((i for i, p in enumerate(picks) if p.entry.measure == "amnesty"), None)
+    entry = next((e for e in entries if e.key == MONEY_ENTRY), None)
+    if amnesty is None or entry is None:
+        return picks
+    asked = picks[amnesty]
+    return [*picks[:amnesty], Pick(asked.question, entry, asked.score), *picks[amnesty:]]

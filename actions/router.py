@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from actions.case_entries import explain_not_met, not_yet_sentenced
+from actions.case_entries import explain_not_met, not_yet_sentenced, unpaid_money
 from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import read_case, round_named, states_case
@@ -283,6 +283,7 @@ def route(
     # A question about another matter in the same message gets its pointer, not silence.
     answered = [p for p in picks if p in in_scope or _points_elsewhere(p)]
     answered = not_yet_sentenced(answered, entries, question_text, facts)
+    answered = unpaid_money(answered, entries, facts)
     return _answer(answered, reading, case, facts, question_text, session, settings, today)
 
 

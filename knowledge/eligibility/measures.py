@@ -67,12 +67,18 @@ def _share_text(share: Fraction) -> str:
 # --- Time served now -----------------------------------------------------------------------------
 
 
+DISAGREE_MONTHS = 6  # the arrest date and the time told differ by more: neither is taken
+
+
 def served_now(case: Case, today: dt.date) -> Fraction | None:
     """Months served up to ``today``: from the arrest date, or as the family said. The date does
     not count on a suspension, nor past the sentence (a misreading, or a stop the family told):
-    then the time the family said, or nothing (asked, never ticked)."""
+    then the time the family said, or nothing (asked, never ticked). When the date and the time
+    told disagree, neither is taken: the time is asked."""
     said = None if case.served_months is None else Fraction(case.served_months)
     by_date = None if case.sentence_kind == "on_suspension" else _since_arrest(case, today)
+    if by_date is not None and said is not None and abs(by_date - said) > DISAGREE_MONTHS:
+        return None  # "bắt từ 6/2022 ... đã chấp hành 3 tháng": written long ago, or misread
     if by_date is not None and case.sentence_months and by_date > case.sentence_months:
         return said
     return said if by_date is None else by_date

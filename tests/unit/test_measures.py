@@ -190,5 +190,10 @@ def test_time_from_the_arrest_date_never_runs_past_the_sentence_nor_through_a_su
 
     # on a suspension after 3 months: the 3 months the family told, not 4 years since the arrest
     assert time(case(served_months=3, sentence_kind="on_suspension")) == "not_met"
-    assert time(case(served_months=3)) == "not_met"  # the date runs past the sentence
+    # the date runs past the sentence and disagrees with the 3 months told (a message written
+    # long ago, or a misreading): neither is taken, the time is asked
+    assert time(case(served_months=3)) == "unknown"
+    # the date and the time told agree: the date counts to today
+    near = Case(detention_year=2024, detention_month=1, sentence_months=120, served_months=35)
+    assert time(near) == "not_met"  # about 35 months of 120: under 1/2
     assert time(case()) == "unknown"  # nothing stated: asked, never ticked

@@ -464,3 +464,16 @@ def test_rasa_s_out_of_scope_does_not_outweigh_a_word_of_ours(
 ) -> None:
     routed = ask(sessions, text, "out_of_scope")
     assert routed.entries[:1] == [entry]
+
+
+def test_amnesty_asked_with_a_fee_unpaid_leads_with_paying_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Người đang được tạm đình chỉ chấp hành án mà chưa nộp xong án phí thì có được xét "
+        "đặc xá không?",
+        "ask_conditions",
+    )
+    assert routed.entries[0] == "conditions_civil_obligations"
+    assert "phải nộp xong" in routed.messages[0]
