@@ -284,7 +284,7 @@ def route(
     answered = [p for p in picks if p in in_scope or _points_elsewhere(p)]
     answered = not_yet_sentenced(answered, entries, question_text, facts)
     answered = unpaid_money(answered, entries, facts)
-    return _answer(answered, reading, case, facts, question_text, session, settings, today)
+    return _answer(answered, entries, reading, case, facts, question_text, session, settings, today)
 
 
 def topic_overview(intent: str, *, session: Session, settings: Settings) -> Routed | None:
@@ -314,6 +314,7 @@ def _with_years(reading: Reading, session: Session, today: dt.date) -> list[Ques
 
 def _answer(
     picks: list[Pick],
+    entries: list[Entry],
     reading: Reading,
     case: Case,
     facts: dict[str, Any],
@@ -324,7 +325,7 @@ def _answer(
 ) -> Routed:
     cases = _case_readings(reading, case, facts, text, session, today)
     if "amnesty" in cases:
-        picks = explain_not_met(picks, cases["amnesty"].failed, case, published(session))
+        picks = explain_not_met(picks, cases["amnesty"].failed, case, entries)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)
