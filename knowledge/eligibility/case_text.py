@@ -16,6 +16,7 @@ from typing import Any
 
 from knowledge.eligibility.case_history import read_history
 from knowledge.eligibility.case_words import (
+    ASKS,
     BREAKS,
     CIVIL_CUES,
     CIVIL_STATUS,
@@ -27,7 +28,9 @@ from knowledge.eligibility.case_words import (
     IGNORED,
     LIFE_REDUCED,
     NEG,
+    NEVER_AMNESTIED,
     NO_PRIORITY,
+    NUMBER_WORDS,
     POINT,
     PRIORITY_WORDS,
     RATING_CUES,
@@ -278,8 +281,6 @@ def _civil(t: CaseText, statuses: list[Any]) -> str | None:
 
 # --- Exclusions and priority groups ------------------------------------------------------------
 
-NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
-
 
 def _priors(t: CaseText) -> int | None:
     j = t.joined
@@ -299,9 +300,7 @@ def _priors(t: CaseText) -> int | None:
 
 def _amnestied(t: CaseText) -> bool | None:
     j = t.joined
-    if re.search(r"\b(chua|khong|ko|k)( tung| he| bao gio)* (duoc )?dac xa\b", j) or re.search(
-        r"\bdac xa (truoc day|truoc kia|lan truoc) (chua|khong|ko)\b", j
-    ):
+    if NEVER_AMNESTIED.search(j):
         return False
     if re.search(r"\b(da|tung) (tung )?(duoc )?dac xa\b", j):
         return True
@@ -382,13 +381,20 @@ def _ages(t: CaseText) -> dict[str, int]:
     return ages
 
 
+def _told(t: CaseText, start: int) -> bool:
+    """The words at ``start`` state a fact, not what a question asks about."""
+    sentence = t.joined[t.joined.rfind("|", 0, start) + 1 :].split("|")[0]
+    before = t.joined[:start].split()[-3:]
+    return not ASKS.search(sentence.strip()) or "la" in before
+
+
 def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
     groups = set()
     for key, phrases in PRIORITY_WORDS.items():
         for phrase in phrases:
             for m in re.finditer(rf"\b{phrase}\b", t.joined):
                 before = t.joined[: m.start()].split()[-3:]
-                if not NEG & set(before):
+                if not NEG & set(before) and _told(t, m.start()):
                     groups.add(key)
     groups |= set(POINT.findall(" ".join(t.raw)))
     if ages.get("age_now", 0) >= 70:

@@ -122,6 +122,15 @@ WEAK = frozenset({("da",), ("roi",)})  # a bare "đã" may belong to another ver
 UNSURE = "unsure"  # "không biết", "chưa rõ": the family does not know
 DONT_KNOW = re.compile(r"\b(khong|ko|k|chua) (biet|ro|nho|nam duoc)\b")
 STATUS_WINDOW = 8
+NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
+# Never amnestied; "không được đặc xá" alone says not eligible ("nghe nói tội này không được").
+NEVER_AMNESTIED = re.compile(
+    r"\b(chua( tung| he| bao gio)*|(khong|ko|k)( tung| he| bao gio)+) (duoc )?dac xa\b"
+    r"|\bdac xa (truoc day|truoc kia|lan truoc) (chua|khong|ko)\b"
+)
+# A sentence that asks whether a group counts ("có xem xét thêm về con thương binh không") tells
+# no fact, unless it says the person is in it ("bố tôi là thương binh thì có được không").
+ASKS = re.compile(r"\b(khong|ko|k|chua|nao|gi|sao)( a| ad| vay| nhi)?\s*$")
 # A sentence that says the family does not know, and what about ("tội gì em không nhớ").
 UNSURE_CUES = {
     "sentence_kind": r"\b(an gi|loai an)\b",

@@ -307,3 +307,33 @@ def test_a_fee_unpaid_then_paid_later_is_not_read_as_either() -> None:
 )
 def test_when_the_sentence_began_told_as_years_ago(text: str, years: int | None) -> None:
     assert read_case(text).get("went_in_years_ago") == years
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("Bố tôi là thương binh, bị xử 8 năm tù.", True),
+        ("chồng em là con liệt sĩ, bị xử 5 năm", True),
+        ("bố tôi là thương binh thì có được ưu tiên không", True),
+        (
+            "Cha tôi bị 20 năm, đã ở 8 năm. Khi xét có xem xét thêm về con thương binh, liệt sĩ "
+            "hay gia đình có công với cách mạng không?",
+            False,
+        ),
+    ],
+)
+def test_a_priority_group_asked_about_is_not_a_group_told(text: str, group: bool) -> None:
+    assert ("revolution_merit" in (read_case(text).get("priority") or ())) is group
+
+
+@pytest.mark.parametrize(
+    ("text", "before"),
+    [
+        ("tôi nghe rằng tội của cha tôi không được đặc xá", None),
+        ("chồng em chưa được đặc xá lần nào", False),
+        ("ko tung dc dac xa", False),
+        ("anh ấy đã từng được đặc xá năm 2021", True),
+    ],
+)
+def test_not_eligible_is_not_never_amnestied(text: str, before: bool | None) -> None:
+    assert read_case(text).get("amnestied_before") is before
