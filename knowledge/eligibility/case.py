@@ -174,6 +174,7 @@ class Case:
     finished_month: int | None = None  # ... and month
     released_months_ago: int | None = None  # "ra tù được gần 4 năm"
     went_in_years_ago: int | None = None  # "cách đây 15 năm bố em đi tù"
+    detention_years_ago: int | None = None  # "bị bắt tháng 3 năm ngoái": 1 (with the month)
     finished_at_latest: bool = False  # finished_year is the latest it can be, not the year told
     first_offence: bool | None = None
     new_crime: bool | None = None  # a new crime since release (record clearing)

@@ -41,6 +41,24 @@ _WENT_IN_AGO = re.compile(
 )
 
 
+# "bị bắt từ tháng 3 năm ngoái", "tạm giam tháng 7 năm nay": the month, and how many years back.
+_HELD_SINCE = re.compile(
+    r"\b(?:bat|tam giam|tam giu|bi giam|vao trai|di tu|nhap trai)(?: \w+){0,3}? thang (\d{1,2})"
+    r" nam (nay|ngoai|truoc|roi|kia)\b"
+)
+_YEARS_BACK = {"nay": 0, "ngoai": 1, "truoc": 1, "roi": 1, "kia": 2}
+
+
+def _held_since(t: CaseText) -> dict[str, Any]:
+    found = _HELD_SINCE.search(t.joined)
+    if not found or not 1 <= int(found.group(1)) <= 12:
+        return {}
+    return {
+        "detention_month": int(found.group(1)),
+        "detention_years_ago": _YEARS_BACK[found.group(2)],
+    }
+
+
 def _went_in(t: CaseText) -> dict[str, Any]:
     found = _WENT_IN_AGO.search(t.joined)
     if not found:
@@ -82,7 +100,7 @@ def _yes_no(text: str, yes: str, no: str) -> bool | None:
 
 def read_history(t: CaseText) -> dict[str, Any]:
     j = t.joined
-    facts: dict[str, Any] = _finished(t) or _went_in(t)
+    facts: dict[str, Any] = (_finished(t) or _went_in(t)) | _held_since(t)
     facts["first_offence"] = _yes_no(
         j,
         r"\b(pham toi lan dau|lan dau pham toi|lan dau (bi|di) (tu|xu|an)|chua (tung |he )*(co|bi) "

@@ -53,6 +53,7 @@ from knowledge.eligibility.case_words import (
     positions,
     prepare,
     starts_at,
+    without_suppositions,
 )
 from knowledge.eligibility.durations import duration_spans, parse_sentence
 from knowledge.eligibility.evaluator import crime_codes
@@ -403,7 +404,9 @@ def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
         groups.add("under_18_at_offence")
     if groups:
         return frozenset(groups)
-    said_none = NO_PRIORITY.search(t.joined) or re.search(r"\buu tien (khong|ko|chua)\b", t.joined)
+    said_none = NO_PRIORITY.search(t.joined) or re.search(
+        r"\buu tien (khong|ko|chua)\b(?!( a| ad| vay| nhi)?\s*(\||$))", t.joined
+    )
     return frozenset() if said_none else None
 
 
@@ -459,9 +462,6 @@ def _unsure(t: CaseText, fines: list[Any], civil: list[Any]) -> set[str]:
     return found
 
 
-# --- All together ------------------------------------------------------------------------------
-
-
 @lru_cache(maxsize=256)
 def read_case(text: str) -> dict[str, Any]:
     """The facts ``text`` states, keyed by ``Case`` field; unstated facts are absent.
@@ -471,29 +471,30 @@ def read_case(text: str) -> dict[str, Any]:
     A fact the family says it does not know is ``UNKNOWN``.
     """
     t = prepare(text)
+    told = prepare(without_suppositions(text))  # the conditions, not those only supposed
     facts: dict[str, Any] = dict(_lengths(t))
     facts["sentence_kind"] = _kind(t, facts.get("sentence_months"))
     if facts["sentence_kind"] == "life":
         facts.pop("sentence_months", None)  # a length then is time served, never the sentence
-    ages = _ages(t)
-    fines = _status(t, FINE_CUES, FINE_STATUS)
-    civil = _status(t, CIVIL_CUES, CIVIL_STATUS)
+    ages = _ages(told)
+    fines = _status(told, FINE_CUES, FINE_STATUS)
+    civil = _status(told, CIVIL_CUES, CIVIL_STATUS)
     facts |= _detention(t) | ages
     facts |= {
         "crime": _crime(t),
-        "rating": _rating(t),
+        "rating": _rating(told),
         "fines_paid": _fines(fines),
-        "civil": _civil(t, civil),
-        "prior_convictions": _priors(t),
-        "amnestied_before": _amnestied(t),
-        "prosecuted_other": _prosecuted(t),
-        "creditor_agreed": _creditor(t),
-        "complied_on_suspension": _complied(t)
+        "civil": _civil(told, civil),
+        "prior_convictions": _priors(told),
+        "amnestied_before": _amnestied(told),
+        "prosecuted_other": _prosecuted(told),
+        "creditor_agreed": _creditor(told),
+        "complied_on_suspension": _complied(told)
         if facts["sentence_kind"] == "on_suspension"
         else None,
-        "under_protest": _protest(t),
-        "priority": _priority(t, ages),
+        "under_protest": _protest(told),
+        "priority": _priority(told, ages),
     }
     facts |= read_history(t)
     known = {k: v for k, v in facts.items() if v is not None}
-    return {fact: UNKNOWN for fact in _unsure(t, fines, civil)} | known
+    return {fact: UNKNOWN for fact in _unsure(told, fines, civil)} | known

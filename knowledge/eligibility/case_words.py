@@ -227,3 +227,15 @@ LIFE_REDUCED = re.compile(
     r"\b(giam (xuong |con |thanh )+(\d+|ba muoi|hai muoi)|xuong con \d+|da (duoc )?giam"
     r"|duoc giam (\w+ ){0,2}\d+ (lan|nam))\b"
 )
+# A condition put as a supposition ("nếu đã nộp đủ án phí thì ...", "giả sử có 2 tiền án") is
+# a question, not a fact told: the span from the word to "thì" (or the sentence end) is not read
+# for the conditions.
+SUPPOSED = re.compile(
+    r"\b(?:nếu|neu|giả sử|gia su|giả dụ|gia du|giả như|gia nhu|lỡ như|lo nhu)\b"
+    r"[^.?!;\n]*?(?=\bthì\b|\bthi\b(?! hanh| hành)|[.?!;\n]|$)",
+    re.IGNORECASE,
+)
+
+
+def without_suppositions(text: str) -> str:
+    return SUPPOSED.sub(" , ", text)

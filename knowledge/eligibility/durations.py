@@ -116,6 +116,9 @@ def _amount(tokens: list[str], i: int) -> tuple[Fraction, int, int] | None:
         unit = _unit(tokens, j)
         if unit == 12 and YEAR.fullmatch(tokens[j + 1] if j + 1 < len(tokens) else ""):
             continue  # "sau năm 2020" is a calendar year, not six years
+        after = tokens[j + 1] if j + 1 < len(tokens) else ""
+        if unit == 12 and i > 0 and tokens[i - 1] == "thang" and after in THIS_OR_LAST:
+            continue  # "tháng 7 năm nay" is a month of a year, not seven years
         if unit is not None:
             if j + 1 < len(tokens) and tokens[j + 1] == HALF:
                 return (value + Fraction(1, 2)) * unit, j + 2, unit
@@ -124,6 +127,10 @@ def _amount(tokens: list[str], i: int) -> tuple[Fraction, int, int] | None:
     if unit is not None and i + 1 < len(tokens) and tokens[i + 1] == HALF:
         return Fraction(3, 2) * unit, i + 2, unit
     return None
+
+
+# "tháng 7 năm nay / năm ngoái / năm trước / năm kia": a date, not a length.
+THIS_OR_LAST = frozenset({"nay", "ngoai", "truoc", "kia", "roi"})
 
 
 @dataclass(frozen=True)

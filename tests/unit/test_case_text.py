@@ -337,3 +337,22 @@ def test_a_priority_group_asked_about_is_not_a_group_told(text: str, group: bool
 )
 def test_not_eligible_is_not_never_amnestied(text: str, before: bool | None) -> None:
     assert read_case(text).get("amnestied_before") is before
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        ("Nếu bố em cải tạo tốt thì có được đặc xá không?", "rating", None),
+        ("Bố em cải tạo tốt, có được đặc xá không?", "rating", "tot"),
+        ("Chồng tôi bị 5 năm tù. Nếu đã nộp đủ án phí thì có được xét không?", "fines_paid", None),
+        ("Chồng tôi bị 5 năm tù, đã nộp đủ án phí, có được xét không?", "fines_paid", True),
+        ("neu co 2 tien an thi co dc dac xa ko", "prior_convictions", None),
+        ("giả sử người trên 70 tuổi thì có được ưu tiên không", "priority", None),
+        ("Bố tôi bị 5 năm tù, có được ưu tiên không ạ", "priority", None),
+        ("Bố tôi bị 5 năm tù, diện ưu tiên không có", "priority", frozenset()),
+        ("Bố tôi 72 tuổi, nếu được đặc xá thì bao giờ về?", "age_now", 72),
+        ("con em 5 năm tù, nếu ko thi hành án dân sự thì sao", "civil", None),
+    ],
+)
+def test_a_condition_only_supposed_is_not_told(text: str, fact: str, value: object) -> None:
+    assert read_case(text).get(fact) == value

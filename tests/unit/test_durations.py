@@ -75,6 +75,9 @@ from knowledge.eligibility.durations import Sentence, parse_duration, parse_sent
         ("7-8 năm", None),
         ("7 đến 8 năm", None),
         ("tháng 3", None),
+        ("từ tháng 7 năm nay", None),  # a month of this year, not 7 years
+        ("bị bắt tháng 3 năm ngoái", None),
+        ("đi tù 5 năm nay", 60),
         ("0", None),
         ("", None),
     ],
