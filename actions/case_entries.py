@@ -6,6 +6,7 @@ unpaid."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from knowledge.eligibility.case import Case
 from knowledge.kb.choose import Pick
 from knowledge.kb.reading import held_before_trial
 from knowledge.models import Entry
+from vietnamese.text import fold
 
 # The entry that explains a condition the case told does not meet, in place of the general one
 # ("anh em có 2 tiền án, có được đặc xá không": the entry on prior convictions).
@@ -38,6 +40,9 @@ MONEY_ENTRY = "conditions_civil_obligations"
 # Someone held before trial asked about a measure for the sentenced: that is said first.
 NOT_YET_SENTENCED = "conditions_not_yet_sentenced"
 FOR_THE_SENTENCED = frozenset({"amnesty", "reduction", "special_reduction", "early_release"})
+# ... also when the question, read in the detention story, got a detention entry.
+COUNTS_FOR_THEM = frozenset({"detention_time_counts"})  # answers it: the time held counts
+NAMES_THEM = re.compile(r"\b(dac xa|an xa|giam an|tha (tu )?truoc|ra (tu|trai) som)\b")
 
 
 def explain_not_met(
@@ -67,8 +72,15 @@ def not_yet_sentenced(
     held = held_before_trial(text) and not facts.get("sentence_months")
     if not held or any(p.entry.key == NOT_YET_SENTENCED for p in picks):
         return picks
-    asked = [p for p in picks if p.entry.measure in FOR_THE_SENTENCED]
     entry = next((e for e in entries if e.key == NOT_YET_SENTENCED), None)
+    named = [
+        p
+        for p in picks
+        if p.entry.measure == "detention"
+        and p.entry.key not in COUNTS_FOR_THEM
+        and NAMES_THEM.search(fold(p.question.text))
+    ]
+    asked = named or [p for p in picks if p.entry.measure in FOR_THE_SENTENCED]
     if not asked or entry is None:
         return picks
     return [Pick(asked[0].question, entry, asked[0].score), *picks]

@@ -70,6 +70,8 @@ SAFETY_MEASURES = {
     "dying": {"suspension", "postponement"},
 }
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
+# Beside a story of pre-trial detention, the rules for prisoners (visits, money) do not compete.
+NOT_BESIDE = {"prison_life": "detention"}
 # Below this intent confidence, with no measure named anywhere, the message was not understood.
 UNDERSTOOD = 0.45
 # A follow-up that adds facts is short and asks nothing.
@@ -127,6 +129,8 @@ def _case(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
     known = {k: v for k, v in facts.items() if v != "unknown" and k in Case.__dataclass_fields__}
     if "released_months_ago" in known and "finished_on" not in known:
         known["finished_on"] = add_months(today, -int(known["released_months_ago"]))
+    if "detention_years_ago" in known and "detention_year" not in known:
+        known["detention_year"] = today.year - int(known["detention_years_ago"])
     went_in = known.get("went_in_years_ago")
     sentence = known.get("sentence_months") or known.get("served_months")
     if went_in and sentence and not any(k.startswith(("finished", "released")) for k in known):
@@ -267,6 +271,7 @@ def route(
         return Routed("anything_else", [ANYTHING_ELSE])
     questions = [with_case_words(q, case) for q in _with_years(reading, session, today)]
     story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
+    story = [m for m in story if NOT_BESIDE.get(m) not in story]
     picks = choose_all(
         entries,
         questions,

@@ -451,6 +451,18 @@ def test_record_clearing_from_a_sentence_begun_years_ago(sessions: sessionmaker[
     assert "chậm nhất năm 2013" in text and "✔ Thời hạn 2 năm" in text
 
 
+def test_time_served_from_an_arrest_last_year(sessions: sessionmaker[Session]) -> None:
+    """ "tháng 3 năm ngoái" is March of last year (the date is pinned to 06/12/2026), never a
+    sentence of 3 years."""
+    routed = ask(
+        sessions,
+        "Chồng em bị bắt từ tháng 3 năm ngoái, bị xử 5 năm tù tội trộm cắp tài sản, đến giờ có "
+        "được xét đặc xá chưa?",
+    )
+    text = reply(routed)
+    assert "án 60 tháng tù" in text and "Đã chấp hành 1 năm 8 tháng" in text
+
+
 @pytest.mark.parametrize(
     ("text", "entry"),
     [
@@ -477,3 +489,43 @@ def test_amnesty_asked_with_a_fee_unpaid_leads_with_paying_it(
     )
     assert routed.entries[0] == "conditions_civil_obligations"
     assert "phải nộp xong" in routed.messages[0]
+
+
+def test_someone_held_before_trial_asking_about_amnesty_and_visits(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Amnesty asked for someone held before trial is answered (it is for the sentenced) even
+    when the question reads as one about detention; the visits are those of detainees."""
+    routed = ask(
+        sessions,
+        "Bố em bị tạm giam từ tháng 9 năm nay, chưa ra tòa. Bố em đang tạm giam vậy có được xét "
+        "đặc xá không? Nhà em gửi tiền cho bố mua đồ ở căng tin thế nào?",
+        "out_of_scope",
+    )
+    assert routed.entries[0] == "conditions_not_yet_sentenced"
+    assert "detention_gifts_money" in routed.entries
+    assert not {"prison_money", "prison_visits"} & set(routed.entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("Một tháng được lên thăm chồng mấy lần ạ, chồng em đang ở trại giam", "prison_visits"),
+        (
+            "trong thoi gian huong an treo thi co duoc xuat canh khong",
+            "suspended_sentence_obligations",
+        ),
+        (
+            "Con tôi ra tù rồi mà vẫn chưa trả hết tiền bồi thường thì có bị đòi tiếp không?",
+            "civil_judgment_unpaid_after_release",
+        ),
+        (
+            "Em trai tôi trộm cắp 2 lần, bị xử ở hai tòa thì án có cộng lại không?",
+            "trial_sentence_length",
+        ),
+    ],
+)
+def test_neighbouring_questions_get_their_own_entry(
+    sessions: sessionmaker[Session], text: str, entry: str
+) -> None:
+    assert entry in ask(sessions, text).entries
