@@ -12,6 +12,7 @@ The answer action, the fallback and the eligibility form's validation all call :
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +44,7 @@ from knowledge.kb.rounds import considering, now_line, resolve, rules_for
 from knowledge.kb.topics import INTENT_LABELS
 from knowledge.models import Entry
 from settings import Settings
+from vietnamese.text import fold
 
 # What to do now, the first answer to an urgent message (cues.yml `urgent` kinds): one entry
 # per kind of alarm; of several, the one the message fits best.
@@ -150,13 +152,19 @@ def tells_case(facts: dict[str, Any]) -> bool:
     return any(k in facts for k in CASE_FACTS)
 
 
-def is_minor(case: Case, facts: dict[str, Any]) -> bool:
-    """The offender was under 18: said so, or under 18 now in a message about a sentence (an
-    age alone may be anyone's: a child's, the writer's)."""
+def is_minor(case: Case, facts: dict[str, Any], text: str = "") -> bool:
+    """The offender was under 18: said so, or under 18 now in a message about a sentence or
+    a prisoner (an age alone may be anyone's: a child's, the writer's)."""
     if case.age_at_offence is not None:
         return case.age_at_offence < 18
     # 14 is the youngest age of criminal responsibility: a younger age is someone else's.
-    return case.age_now is not None and 14 <= case.age_now < 18 and tells_case(facts)
+    held = tells_case(facts) or bool(IN_CUSTODY.search(fold(text)))
+    return case.age_now is not None and 14 <= case.age_now < 18 and held
+
+
+IN_CUSTODY = re.compile(
+    r"\b(dang (o|trong) trai|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
+)
 
 
 # Words the case adds to a question, so the entry for that group ranks first.
@@ -252,7 +260,7 @@ def route(
     reading = read(question_text, intent)
     entries = published(session)
     case, facts = _case(question_text, today)
-    minors = is_minor(case, facts)
+    minors = is_minor(case, facts, question_text)
     if reading.urgent:
         return _safety(reading, entries, case, facts, question_text, session, settings, today)
     if letter_to_staff(text):  # thanks, or a letter to the camp: feedback to pass on

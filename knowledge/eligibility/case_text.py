@@ -31,14 +31,13 @@ from knowledge.eligibility.case_words import (
     NEVER_AMNESTIED,
     NO_PRIORITY,
     NUMBER_WORDS,
+    OFTEN,
     POINT,
     PRIORITY_WORDS,
     RATING_CUES,
     RATINGS,
     REDUCED_BY,
     RELEASED_BEFORE,
-    RELEASED_FILLERS,
-    RELEASED_FOR,
     REMAINING,
     ROLE_AFTER,
     ROLE_BEFORE,
@@ -52,6 +51,7 @@ from knowledge.eligibility.case_words import (
     CaseText,
     positions,
     prepare,
+    since_release,
     starts_at,
     without_suppositions,
 )
@@ -63,21 +63,14 @@ from vietnamese.text import fold, normalize
 # --- Lengths: sentence, time served, time remaining --------------------------------------------
 
 
-def _since_release(window: list[str]) -> bool:
-    """The words before a length are "ra tù", "mãn hạn"... and only fillers ("được gần"), not
-    "ra tù năm 2018, án 10 năm", where the length is the sentence."""
-    for i in range(len(window) - 2, -1, -1):
-        if tuple(window[i : i + 2]) in RELEASED_FOR:
-            return all(w in RELEASED_FILLERS for w in window[i + 2 :])
-    return False
-
-
 def _role(t: CaseText, start: int, end: int) -> str | None:
     """What a length at tokens ``start:end`` is, from the words around it; None if unsaid."""
     after = t.plain[end] if end < len(t.plain) else ""
+    if t.plain[start] in ("1", "mot") and OFTEN.match(" ".join(t.plain[end : end + 8])):
+        return IGNORED  # "một tháng được thăm mấy lần": how often
     if ROLE_AFTER.get(after) in (IGNORED, REMAINING):
         return ROLE_AFTER[after]
-    if _since_release(t.plain[max(0, start - WINDOW) : start]):
+    if since_release(t.plain[max(0, start - WINDOW) : start]):
         return IGNORED  # "ra tù được gần 4 năm": the time since release
     k = start - 1
     while k >= 0 and start - k <= WINDOW and t.plain[k] not in BREAKS:

@@ -58,9 +58,12 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("thanh",): SENTENCE,
     ("tong",): SENTENCE,
     ("tu",): SENTENCE,  # "tù 6 năm" (after "ở", "đi"... see the pairs above)
+    ("moi",): IGNORED,  # "mỗi tháng": how often, not a length
     ("duoi",): IGNORED,  # "con dưới 36 tháng"
     ("tren",): IGNORED,
 }
+# "một tháng được thăm mấy lần", "1 năm giảm 2 lần": how often, not a length.
+OFTEN = re.compile(r"(\w+ ){0,5}(may|nhieu|\d+|mot|hai|ba) lan\b")
 ROLE_AFTER: dict[str, str] = {
     "tuoi": IGNORED,
     "truoc": IGNORED,  # "13 năm trước": how long ago
@@ -239,3 +242,12 @@ SUPPOSED = re.compile(
 
 def without_suppositions(text: str) -> str:
     return SUPPOSED.sub(" , ", text)
+
+
+def since_release(window: list[str]) -> bool:
+    """The words before a length are "ra tù", "mãn hạn"... and only fillers ("được gần"), not
+    "ra tù năm 2018, án 10 năm", where the length is the sentence."""
+    for i in range(len(window) - 2, -1, -1):
+        if tuple(window[i : i + 2]) in RELEASED_FOR:
+            return all(w in RELEASED_FILLERS for w in window[i + 2 :])
+    return False

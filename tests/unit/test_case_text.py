@@ -356,3 +356,17 @@ def test_not_eligible_is_not_never_amnestied(text: str, before: bool | None) -> 
 )
 def test_a_condition_only_supposed_is_not_told(text: str, fact: str, value: object) -> None:
     assert read_case(text).get(fact) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence", "served"),
+    [
+        ("Chồng em đang tạm giam. Một tháng em được vào thăm mấy lần?", None, None),
+        ("mỗi năm được xét giảm án mấy lần", None, None),
+        ("bị xử 5 năm, ở 3 năm được giảm 2 lần", 60, 36),
+        ("bố em bị 2 năm, ở được 1 năm rồi", 24, 12),
+    ],
+)
+def test_how_often_is_not_a_length(text: str, sentence: int | None, served: int | None) -> None:
+    facts = read_case(text)
+    assert (facts.get("sentence_months"), facts.get("served_months")) == (sentence, served)

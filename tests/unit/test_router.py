@@ -523,6 +523,10 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "Em trai tôi trộm cắp 2 lần, bị xử ở hai tòa thì án có cộng lại không?",
             "trial_sentence_length",
         ),
+        (
+            "Cháu tôi 16 tuổi đang ở trại, người chưa thành niên thì một tháng được thăm mấy lần?",
+            "prison_life_juveniles",
+        ),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
