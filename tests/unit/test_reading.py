@@ -187,3 +187,11 @@ def test_questions_written_without_punctuation_are_each_read() -> None:
     assert [q.measure for q in reading.questions] == ["amnesty", "reduction"]
     # a capital after "không" inside a sentence that goes on is not cut when few words precede
     assert len(sentences("Không Biết hỏi ai")) == 1
+
+
+def test_a_clause_asking_who_is_a_question_of_its_own() -> None:
+    asked = read("gio ck e muon di lam xa thi co dc ko, hang thang phai bao cao voi ai").questions
+    assert [q.text for q in asked] == [
+        "gio ck e muon di lam xa thi co dc ko",
+        "hang thang phai bao cao voi ai",
+    ]
