@@ -123,6 +123,8 @@ _CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)", re.IG
 # Written without punctuation, a question ends on its last word and the next one starts with a
 # capital: "... có được giảm án không Và nếu muốn được giảm thì phải làm gì".
 _ENDS_QUESTION = frozenset({"không", "ko", "k", "chưa", "ạ", "nhỉ", "vậy", "sao", "gì", "nào"})
+_YES_NO = frozenset({"co", "duoc", "phai"})  # "có ... không", "được không", "phải ... không"
+_PARTICLES = frozenset({"a", "ad", "ha", "nhi", "vay", "the", "nhe", "anh", "chi", "ban", "ls"})
 
 
 # "chưa biết gì", "không hiểu gì cả": a statement, though it ends like a question.
@@ -168,15 +170,28 @@ def _questions_in(part: str) -> list[str]:
 
 
 def _run_on(chunk: str) -> list[str]:
-    """``chunk`` cut after a word that ends a question when the next word starts a sentence."""
+    """``chunk`` cut after a word that ends a question when the next word starts a sentence,
+    or after the "không" closing a "có ... không" when what follows asks again."""
     words = chunk.split(" ")
     pieces: list[list[str]] = [[]]
     for i, word in enumerate(words):
         pieces[-1].append(word)
         following = words[i + 1] if i + 1 < len(words) else ""
-        if word.lower() in _ENDS_QUESTION and following[:1].isupper() and len(pieces[-1]) > 3:
+        if len(pieces[-1]) <= 3 or word.lower() not in _ENDS_QUESTION:
+            continue
+        if following[:1].isupper() or _asks_again(pieces[-1], words[i + 1 :]):
             pieces.append([])
     return [" ".join(p) for p in pieces if p]
+
+
+def _asks_again(before: list[str], after: list[str]) -> bool:
+    """ "có phải viết đơn không gd làm gì để giúp": a yes-no question closed, then another."""
+    if len(after) < 3 or _words(folded(after[0])) in _PARTICLES:
+        return False
+    frame = _words(folded(" ".join(before[:-1]))).split()
+    rest = _words(folded(" ".join(after)))
+    closes = _words(folded(before[-1])) in ("khong", "ko", "k")
+    return closes and bool(_YES_NO & set(frame)) and _interrogative(rest)
 
 
 def sentences(text: str) -> list[Sentence]:

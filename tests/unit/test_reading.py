@@ -195,3 +195,16 @@ def test_a_clause_asking_who_is_a_question_of_its_own() -> None:
         "gio ck e muon di lam xa thi co dc ko",
         "hang thang phai bao cao voi ai",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("muon dc giam an thi gia dinh co phai viet don gui toa ko gd lam j de giup", 2),
+        ("co duoc tha truoc thoi han ko va lam don o dau", 2),
+        ("chong em co duoc dac xa khong a", 1),
+        ("bố em có được giảm án không ạ", 1),
+    ],
+)
+def test_a_yes_no_question_closed_then_another_without_punctuation(text: str, count: int) -> None:
+    assert len(read(text).questions) == count
