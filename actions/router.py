@@ -213,12 +213,15 @@ def _case_readings(
     for measure in measures:
         if measure in CALCULATORS and tells_case(facts):
             readings[measure] = reading_of(CALCULATORS[measure](case, today))
-        elif measure == "amnesty":
+        elif measure == "amnesty" or (measure == "complaints" and tells_case(facts)):
+            # a complaint about the list, with the case told: what the case reads as, first
             rounds = round_calendar(session)
             now = considering(rounds, today)
             named = round_named(text, now.id if now else None)
             verdict = evaluate(case, rules_for(rounds, named), as_of=today)
-            readings[measure] = amnesty_reading(verdict, _facts_said(case), verdict.missing_labels)
+            readings["amnesty"] = amnesty_reading(
+                verdict, _facts_said(case), verdict.missing_labels
+            )
     return readings
 
 

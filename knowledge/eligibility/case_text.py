@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from fractions import Fraction
 from functools import lru_cache
+from itertools import dropwhile
 from typing import Any
 
 from knowledge.eligibility.case_history import read_history
@@ -30,6 +31,7 @@ from knowledge.eligibility.case_words import (
     NEG,
     NEVER_AMNESTIED,
     NO_PRIORITY,
+    NOT_QUARTER,
     NUMBER_WORDS,
     OFTEN,
     POINT,
@@ -203,13 +205,14 @@ def _rating(t: CaseText) -> str | None:
             before = []
             j = k - 1
             while j >= 0 and k - j <= 4 and w[j] not in BREAKS:
-                before.append(w[j])
+                quarter = w[j] != "quy" or w[j + 1] not in NOT_QUARTER  # "các quý đều khá"
+                before.append(w[j] if quarter else "")
                 j -= 1
             if not RATING_CUES & set(before):
                 continue
-            negated = bool(before) and (
-                before[0] in NEG or (len(before) > 1 and before[0] == "duoc" and before[1] in NEG)
-            )
+            # "không tốt", "chưa được xếp loại tốt": the words between may only be these
+            rest = list(dropwhile(lambda x: x in ("loai", "xep", "duoc", "dat"), before))
+            negated = bool(rest) and rest[0] in NEG
             return "other" if negated else value
     return None
 

@@ -59,6 +59,8 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("tong",): SENTENCE,
     ("tu",): SENTENCE,  # "tù 6 năm" (after "ở", "đi"... see the pairs above)
     ("moi",): IGNORED,  # "mỗi tháng": how often, not a length
+    ("be", "duoc"): IGNORED,  # "sinh bé được 11 tháng": the child's age
+    ("sinh", "duoc"): IGNORED,
     ("duoi",): IGNORED,  # "con dưới 36 tháng"
     ("tren",): IGNORED,
 }
@@ -74,7 +76,8 @@ ROLE_AFTER: dict[str, str] = {
 }
 
 RATINGS = {("tot",): "tot", ("kha",): "kha", ("trung", "binh"): "other", ("kem",): "other"}
-RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep"})
+RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep", "quy"})
+NOT_QUARTER = frozenset({"dinh", "trinh", "che", "tac", "mo"})  # quy định, quy trình: not "quý"
 
 # Payment status words near a cue, with the value they mean (longest match at a place wins).
 FINE_CUES = (("an", "phi"), ("tien", "phat"), ("phat", "tien"), ("phat", "bo", "sung"))

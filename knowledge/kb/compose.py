@@ -61,6 +61,9 @@ class Composed:
 # --- Case readings ------------------------------------------------------------------------------
 
 
+# A complaint about the amnesty list shows the amnesty reading of the case told.
+READ_AS = {"complaints": "amnesty"}
+
 LEADS = {
     "record_clearing": {
         "met": "Theo những gì bạn kể, người này đã đủ điều kiện để đương nhiên được xóa án tích, "
@@ -221,7 +224,8 @@ def compose(
     shown_cases: list[str] = []
     calendar_said = time_said = False
     for i, pick in enumerate(picks):
-        case = cases.get(pick.entry.measure) if pick.entry.measure not in shown_cases else None
+        case = cases.get(READ_AS.get(pick.entry.measure, pick.entry.measure))
+        case = case if case and case.measure not in shown_cases else None
         if case is not None:
             shown_cases.append(case.measure)
         with_time = time_answer if pick.entry.measure == "amnesty" and not time_said else None

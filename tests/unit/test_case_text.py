@@ -370,3 +370,21 @@ def test_a_condition_only_supposed_is_not_told(text: str, fact: str, value: obje
 def test_how_often_is_not_a_length(text: str, sentence: int | None, served: int | None) -> None:
     facts = read_case(text)
     assert (facts.get("sentence_months"), facts.get("served_months")) == (sentence, served)
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("cac quy deu kha", "kha"),
+        ("quý vừa rồi bị xếp trung bình", "other"),
+        ("chưa được xếp loại tốt", "other"),
+        ("theo quy định thì tốt nhất nên làm đơn", None),  # "quy định" is not a quarter
+    ],
+)
+def test_the_rating_of_the_quarters(text: str, rating: str | None) -> None:
+    assert read_case(text).get("rating") == rating
+
+
+def test_a_childs_age_is_not_time_served() -> None:
+    facts = read_case("bị xử 4 năm, vào trại thì sinh bé được 11 tháng")
+    assert facts.get("sentence_months") == 48 and "served_months" not in facts

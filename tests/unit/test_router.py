@@ -533,3 +533,17 @@ def test_neighbouring_questions_get_their_own_entry(
     sessions: sessionmaker[Session], text: str, entry: str
 ) -> None:
     assert entry in ask(sessions, text).entries
+
+
+def test_a_complaint_about_the_list_with_the_case_told_reads_the_case(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Anh tôi bị 8 năm tù tội trộm cắp tài sản, đã ở được 5 năm, các quý đều khá, án phí nộp "
+        "rồi. Danh sách đề nghị đặc xá niêm yết ở trại không có tên anh. Tôi khiếu nại ở đâu?",
+        "give_feedback",
+    )
+    text = reply(routed)
+    assert routed.entries[0] == "complaints_route"
+    assert "Với trường hợp bạn kể (án 96 tháng tù; đã chấp hành 60 tháng" in text
