@@ -17,6 +17,7 @@ from typing import Any
 
 from knowledge.eligibility.case_history import read_history
 from knowledge.eligibility.case_words import (
+    ASKING,
     ASKS,
     BREAKS,
     CIVIL_CUES,
@@ -208,8 +209,9 @@ def _rating(t: CaseText) -> str | None:
                 quarter = w[j] != "quy" or w[j + 1] not in NOT_QUARTER  # "các quý đều khá"
                 before.append(w[j] if quarter else "")
                 j -= 1
-            if not RATING_CUES & set(before):
-                continue
+            after = w[k + 1 : next((i for i in range(k, len(w)) if w[i] in BREAKS), len(w))]
+            if not RATING_CUES & set(before) or ASKING.search(" ".join(after)):
+                continue  # "khi cải tạo tốt có được đặc xá không": asked, not told
             # "không tốt", "chưa được xếp loại tốt": the words between may only be these
             rest = list(dropwhile(lambda x: x in ("loai", "xep", "duoc", "dat"), before))
             negated = bool(rest) and rest[0] in NEG

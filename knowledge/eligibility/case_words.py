@@ -136,6 +136,11 @@ NEVER_AMNESTIED = re.compile(
 )
 # A sentence that asks whether a group counts ("có xem xét thêm về con thương binh không") tells
 # no fact, unless it says the person is in it ("bố tôi là thương binh thì có được không").
+# A clause that asks ("... tốt có được đặc xá không", "làm tốt những gì"): what it names is asked.
+ASKING = re.compile(
+    r"\b(co (duoc|the|phai)|duoc khong|nhung gi|cai gi|the nao|ra sao|bao nhieu|bao lau)\b"
+    r"|\b(khong|ko|k|chua)( a| ad| vay| nhi)?\s*$"
+)
 ASKS = re.compile(r"\b(khong|ko|k|chua|nao|gi|sao)( a| ad| vay| nhi)?\s*$")
 # A sentence that says the family does not know, and what about ("tội gì em không nhớ").
 UNSURE_CUES = {

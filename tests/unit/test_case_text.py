@@ -379,6 +379,10 @@ def test_how_often_is_not_a_length(text: str, sentence: int | None, served: int 
         ("quý vừa rồi bị xếp trung bình", "other"),
         ("chưa được xếp loại tốt", "other"),
         ("theo quy định thì tốt nhất nên làm đơn", None),  # "quy định" is not a quarter
+        ("Người phạm tội cướp giật thì khi cải tạo tốt có được hưởng đặc xá không?", None),
+        ("phải thực hiện và làm tốt những gì để được giảm án", None),
+        ("bố em cải tạo tốt, có được đặc xá không", "tot"),
+        ("chồng em xếp loại tốt không vi phạm gì", "tot"),
     ],
 )
 def test_the_rating_of_the_quarters(text: str, rating: str | None) -> None:
