@@ -133,6 +133,7 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "tội tham ô tài sản có được giảm án không",
         "an treo co phai o tu k",  # "treo" of án treo, not "treo cổ"
         "bồi thường có bắt buộc nộp đủ 30 triệu không",  # "bắt buộc": required, not forced
+        "sau này có ảnh hưởng đi học, đi bộ đội không ạ",  # bộ đội (army), not bỏ đói
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
