@@ -527,6 +527,14 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "Cháu tôi 16 tuổi đang ở trại, người chưa thành niên thì một tháng được thăm mấy lần?",
             "prison_life_juveniles",
         ),
+        (
+            "chồng em đã được giảm 2 lần, năm nay lập công thì có được giảm nhiều hơn không",
+            "other_sentence_reduction_special",
+        ),
+        (
+            "nếu một người bị án treo 2 năm thì có được đặc xá không?",
+            "conditions_suspended_sentence",
+        ),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
