@@ -399,7 +399,9 @@ def _safety(
     others = [
         q
         for q in reading.questions
-        if q.measure not in SAFETY_MEASURES[kind] and q.confident and urgent_kind(q.text) is None
+        if q.measure not in SAFETY_MEASURES[kind]
+        and (q.confident or reading.scores.get(q.measure, 0) >= OWN_MEASURE)
+        and urgent_kind(q.text) is None
     ]
     # The other alarms' first steps are not answers to its questions, nor, after a death, the
     # steps written for a living person (self-harm, an untreated illness).

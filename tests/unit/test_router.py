@@ -555,3 +555,15 @@ def test_a_complaint_about_the_list_with_the_case_told_reads_the_case(
     text = reply(routed)
     assert routed.entries[0] == "complaints_route"
     assert "Với trường hợp bạn kể (án 96 tháng tù; đã chấp hành 60 tháng" in text
+
+
+def test_the_safety_path_still_answers_the_other_questions_of_the_story(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Anh tôi bị xử phúc thẩm y án 9 năm tù. Bản án có hiệu lực rồi thì còn cách nào xem xét "
+        "lại không? Có người đòi 100 triệu để lo giảm án, có tin được không?",
+    )
+    assert routed.kind == "safety" and routed.urgent == "scam"
+    assert "trial_cassation" in routed.entries
