@@ -191,8 +191,11 @@ def time_for(group: Group, case: Case, rules: RoundRules, served: Served | str) 
         _, ref_months, ref_text = needed(level, case)
         if ref_months is not None:
             reached = {"met": "đã đạt", "not_met": "chưa đạt", "unknown": "chưa rõ đã đạt"}
+            usual = rules.references.get("ordinary") if group == "priority" else None
+            _, _, usual_text = needed(usual[0], case) if usual else (None, None, "")
+            also = f" (người không thuộc nhóm ưu tiên: {usual_text})" if usual_text else ""
             parts.append(
-                f"Để tham khảo: {label} yêu cầu {ref_text} (theo báo chí) — "
+                f"Để tham khảo: {label} yêu cầu {ref_text}{also} (theo báo chí) — "
                 f"{reached[compare(served, ref_months)]}."
             )
             cite += f"; {level.share.source}"

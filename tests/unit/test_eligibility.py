@@ -384,7 +384,11 @@ TABLE = [
             round_id,
             H2_CASE,
             PRIORITY,
-            says=(NO_FLOOR, f"{REF_PRIORITY} (3 năm 4 tháng) {PRESS} — chưa đạt"),
+            says=(
+                NO_FLOOR,
+                f"{REF_PRIORITY} (3 năm 4 tháng) (người không thuộc nhóm ưu tiên: 1/2 mức án "
+                f"(5 năm)) {PRESS} — chưa đạt",
+            ),
         )
         for round_id in ("law", "2026", "2025-2", "2025-1")
     ],
