@@ -23,7 +23,8 @@ from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import read_case, round_named, states_case
 from knowledge.eligibility.evaluator import evaluate
-from knowledge.eligibility.measures import CALCULATORS
+from knowledge.eligibility.measures import CALCULATORS as MEASURES
+from knowledge.eligibility.suspension import assess_suspension
 from knowledge.eligibility.time_served import add_months
 from knowledge.kb.choose import Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
@@ -71,6 +72,7 @@ SAFETY_MEASURES = {
     "death": {"custody_harm"},
     "dying": {"suspension", "postponement"},
 }
+CALCULATORS = {**MEASURES, "suspension": assess_suspension}
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
 # Beside a story of pre-trial detention, the rules for prisoners (visits, money) do not compete.
 NOT_BESIDE = {"prison_life": "detention"}
@@ -204,14 +206,14 @@ def _case_readings(
     today: dt.date,
 ) -> dict[str, CaseReading]:
     readings: dict[str, CaseReading] = {}
-    if not tells_case(facts) and "age_now" not in facts and "age_at_offence" not in facts:
+    if not tells_case(facts) and not {"age_now", "age_at_offence", "illness"} & set(facts):
         return readings
     told = {k for k in facts if k in CASE_FACTS}
     if told == {"sentence_kind"} and not about_someone(text):
         return readings  # "những người đang được tạm đình chỉ ... có được không": the rule
     measures = dict.fromkeys(q.measure for q in reading.questions)
     for measure in measures:
-        if measure in CALCULATORS and tells_case(facts):
+        if measure in CALCULATORS and (tells_case(facts) or measure == "suspension"):
             readings[measure] = reading_of(CALCULATORS[measure](case, today))
         elif measure == "amnesty" or (measure == "complaints" and tells_case(facts)):
             # a complaint about the list, with the case told: what the case reads as, first

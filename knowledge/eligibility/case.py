@@ -52,6 +52,7 @@ MISSING_LABELS: Mapping[str, str] = MappingProxyType(
         "new_crime": "từ khi ra tù có phạm tội mới không",
         "first_offence": "có phải phạm tội lần đầu không",
         "reduced_before": "đã được giảm án lần nào chưa",
+        "illness": "bệnh gì, đã có kết luận của bệnh viện cấp tỉnh trở lên chưa",
     }
 )
 
@@ -175,6 +176,7 @@ class Case:
     released_months_ago: int | None = None  # "ra tù được gần 4 năm"
     went_in_years_ago: int | None = None  # "cách đây 15 năm bố em đi tù"
     detention_years_ago: int | None = None  # "bị bắt tháng 3 năm ngoái": 1 (with the month)
+    illness: str | None = None  # a serious illness of the suspension list, as the reply names it
     finished_at_latest: bool = False  # finished_year is the latest it can be, not the year told
     first_offence: bool | None = None
     new_crime: bool | None = None  # a new crime since release (record clearing)

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from knowledge.eligibility.case_words import CaseText
+from knowledge.eligibility.suspension import listed_illness
 
 _RELEASE = (
     r"(?:chap hanh xong|thi hanh xong|ra tu|ra trai|man han|het an|mang an|duoc tha|tha ve|tro ve"
@@ -101,6 +102,7 @@ def _yes_no(text: str, yes: str, no: str) -> bool | None:
 def read_history(t: CaseText) -> dict[str, Any]:
     j = t.joined
     facts: dict[str, Any] = (_finished(t) or _went_in(t)) | _held_since(t)
+    facts["illness"] = listed_illness(j)
     facts["first_offence"] = _yes_no(
         j,
         r"\b(pham toi lan dau|lan dau pham toi|lan dau (bi|di) (tu|xu|an)|chua (tung |he )*(co|bi) "

@@ -77,6 +77,13 @@ LEADS = {
         "not_met": "Người thân chưa đến mốc được xét giảm án lần đầu.",
         "unknown": "Chưa thể nói chắc người thân đã đến lúc được xét giảm án hay chưa.",
     },
+    "suspension": {
+        "met": "Có thể đề nghị tạm đình chỉ chấp hành án để về chữa bệnh: bệnh bạn kể có trong "
+        "danh sách bệnh nặng. Hết bệnh thì người đó phải chấp hành tiếp phần án còn lại.",
+        "not_met": "Theo những gì bạn kể, bệnh này chưa thuộc diện được tạm đình chỉ.",
+        "unknown": "Có thể đề nghị tạm đình chỉ chấp hành án để về chữa bệnh nếu là bệnh nặng, "
+        "có kết luận của bệnh viện cấp tỉnh trở lên. Hết bệnh thì phải chấp hành tiếp.",
+    },
     "early_release": {
         "met": "Theo những gì bạn kể, người thân có thể được xem xét tha tù trước thời hạn có "
         "điều kiện.",

@@ -567,3 +567,17 @@ def test_the_safety_path_still_answers_the_other_questions_of_the_story(
     )
     assert routed.kind == "safety" and routed.urgent == "scam"
     assert "trial_cassation" in routed.entries
+
+
+def test_suspension_asked_with_a_listed_illness_is_answered_for_the_case(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Chồng tôi bị 6 năm tù, ở được 2 năm thì bị suy thận độ IV, phải chạy thận. Gia đình xin "
+        "tạm đình chỉ cho anh về nhà chữa bệnh được không?",
+        "ask_other_measures",
+    )
+    text = reply(routed)
+    assert text.startswith("Có thể đề nghị tạm đình chỉ")
+    assert "✔ Bệnh bạn kể (suy thận độ IV trở lên)" in text
