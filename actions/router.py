@@ -177,11 +177,17 @@ CASE_WORDS = {
     "revolution_merit": "người có công",
     "severe_disability": "khuyết tật",
     "minor": "người dưới 18 tuổi",
+    "priors": "tiền án",
 }
+HAS_PRIORS = re.compile(
+    r"(?<!chua )(?<!khong )(?<!ko )\b(da |tung )*(co|bi) (\d+ |mot |hai )?tien an\b"
+)
 
 
-def with_case_words(question: Question, case: Case) -> Question:
+def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     groups = set(case.priority or ())
+    if case.prior_convictions or HAS_PRIORS.search(fold(text)):
+        groups.add("priors")  # "em tôi đã có tiền án": the entry on prior convictions
     if case.age_now is not None and case.age_now >= 70:
         groups.add("age_70")
     if case.age_at_offence is not None and case.age_at_offence < 18:
@@ -282,7 +288,9 @@ def route(
         return Routed("did_you_mean", [DID_YOU_MEAN], did_you_mean=_candidates(reading, intent))
     if not understood and intent in ("affirm", "deny"):
         return Routed("anything_else", [ANYTHING_ELSE])
-    questions = [with_case_words(q, case) for q in _with_years(reading, session, today)]
+    questions = [
+        with_case_words(q, case, question_text) for q in _with_years(reading, session, today)
+    ]
     story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
     story = [m for m in story if NOT_BESIDE.get(m) not in story]
     picks = choose_all(
