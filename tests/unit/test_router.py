@@ -535,6 +535,10 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "nếu một người bị án treo 2 năm thì có được đặc xá không?",
             "conditions_suspended_sentence",
         ),
+        (
+            "Chồng tôi từng có tiền án, nay lại đang ở tù. Như vậy anh ấy có được xét đặc xá không?",
+            "exclusions_prior_convictions",
+        ),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
