@@ -124,6 +124,9 @@ _CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)", re.IG
 # capital: "... có được giảm án không Và nếu muốn được giảm thì phải làm gì".
 _ENDS_QUESTION = frozenset({"không", "ko", "k", "chưa", "ạ", "nhỉ", "vậy", "sao", "gì", "nào"})
 _YES_NO = frozenset({"co", "duoc", "phai"})  # "có ... không", "được không", "phải ... không"
+_AFTER_NOT = frozenset(
+    {"duoc", "dc", "phai", "co", "bi", "the", "can", "nen", "biet", "hieu", "ro", "xet", "cho"}
+)
 _PARTICLES = frozenset({"a", "ad", "ha", "nhi", "vay", "the", "nhe", "anh", "chi", "ban", "ls"})
 
 
@@ -186,8 +189,9 @@ def _run_on(chunk: str) -> list[str]:
 
 def _asks_again(before: list[str], after: list[str]) -> bool:
     """ "có phải viết đơn không gd làm gì để giúp": a yes-no question closed, then another."""
-    if len(after) < 3 or _words(folded(after[0])) in _PARTICLES:
-        return False
+    following = _words(folded(after[0])) if len(after) >= 3 else ""
+    if not following or following in _PARTICLES or following in _AFTER_NOT:
+        return False  # "thì không được đặc xá đúng không": "không" negates what follows
     frame = _words(folded(" ".join(before[:-1]))).split()
     rest = _words(folded(" ".join(after)))
     closes = _words(folded(before[-1])) in ("khong", "ko", "k")

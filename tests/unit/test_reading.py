@@ -204,6 +204,7 @@ def test_a_clause_asking_who_is_a_question_of_its_own() -> None:
         ("muon dc giam an thi gia dinh co phai viet don gui toa ko gd lam j de giup", 2),
         ("co duoc tha truoc thoi han ko va lam don o dau", 2),
         ("chong em co duoc dac xa khong a", 1),
+        ("nguoi ta noi co tien an roi thi ko dc dac xa dung ko ad", 1),  # "không" negates
         ("bố em có được giảm án không ạ", 1),
     ],
 )
