@@ -45,6 +45,24 @@ COUNTS_FOR_THEM = frozenset({"detention_time_counts"})  # answers it: the time h
 NAMES_THEM = re.compile(r"\b(dac xa|an xa|giam an|tha (tu )?truoc|ra (tu|trai) som)\b")
 
 
+# For the other measures: their general entry, and the entry of the condition the case fails.
+MEASURE_GENERAL = {"early_release": "other_conditional_release"}
+MEASURE_NOT_MET = {"early_release": {"excluded_crime": "early_release_exclusions"}}
+
+
+def explain_measure_not_met(
+    picks: list[Pick], measure: str, failed: tuple[str, ...], entries: list[Entry]
+) -> list[Pick]:
+    """As :func:`explain_not_met`, for conditional early release: a crime it excludes is told
+    with the entry on the exclusions, not the general one."""
+    wanted = next((MEASURE_NOT_MET.get(measure, {}).get(f) for f in failed), None)
+    general = next((p for p in picks if p.entry.key == MEASURE_GENERAL.get(measure)), None)
+    entry = next((e for e in entries if e.key == wanted), None)
+    if entry is None or general is None or any(p.entry.key == wanted for p in picks):
+        return picks
+    return [replace(p, entry=entry) if p is general else p for p in picks]
+
+
 def explain_not_met(
     picks: list[Pick], failed: tuple[str, ...], case: Case, entries: list[Entry]
 ) -> list[Pick]:

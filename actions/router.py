@@ -18,7 +18,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from actions.case_entries import explain_not_met, not_yet_sentenced, unpaid_money
+from actions.case_entries import (
+    explain_measure_not_met,
+    explain_not_met,
+    not_yet_sentenced,
+    unpaid_money,
+)
 from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
 from knowledge.eligibility.case_text import read_case, round_named, states_case
@@ -352,6 +357,8 @@ def _answer(
     cases = _case_readings(reading, case, facts, text, session, today)
     if "amnesty" in cases:
         picks = explain_not_met(picks, cases["amnesty"].failed, case, entries)
+    for measure, reading_ in cases.items():
+        picks = explain_measure_not_met(picks, measure, reading_.failed, entries)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)

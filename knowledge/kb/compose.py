@@ -112,7 +112,10 @@ def reading_of(assessment: Assessment) -> CaseReading:
     lines = [CASE_HEAD.format(facts="; ".join(assessment.facts))] if assessment.facts else []
     lines += [_check_line(c) for c in assessment.checks]
     citations = tuple(dict.fromkeys(c.citation for c in assessment.checks))
-    return CaseReading(assessment.measure, lead, tuple(lines), citations, assessment.missing_labels)
+    failed = tuple(c.name for c in assessment.checks if c.status == "not_met")
+    return CaseReading(
+        assessment.measure, lead, tuple(lines), citations, assessment.missing_labels, failed=failed
+    )
 
 
 AMNESTY_LEADS = {

@@ -536,7 +536,8 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "conditions_suspended_sentence",
         ),
         (
-            "Chồng tôi từng có tiền án, nay lại đang ở tù. Như vậy anh ấy có được xét đặc xá không?",
+            "Chồng tôi từng có tiền án, nay lại đang ở tù. Như vậy anh ấy có được xét đặc xá "
+            "không?",
             "exclusions_prior_convictions",
         ),
     ],
@@ -585,3 +586,16 @@ def test_suspension_asked_with_a_listed_illness_is_answered_for_the_case(
     text = reply(routed)
     assert text.startswith("Có thể đề nghị tạm đình chỉ")
     assert "✔ Bệnh bạn kể (suy thận độ IV trở lên)" in text
+
+
+def test_early_release_for_an_excluded_crime_gets_the_entry_on_exclusions(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Chồng em bị 9 năm tù tội mua bán trái phép chất ma túy, đã ở 5 năm, phạm tội lần đầu, "
+        "các quý đều khá. Anh ấy có được tha tù trước thời hạn có điều kiện không?",
+        "ask_other_measures",
+    )
+    assert routed.entries[0] == "early_release_exclusions"
+    assert "✘ Tội (Điều 251)" in reply(routed)
