@@ -27,6 +27,7 @@ URGENT = [
     ("scam", "có anh quen bên trên nhận chạy chọt giảm án, đưa trước một nửa 40 triệu"),
     ("harm", "thằng bé bị bỏ đói, bị trói rồi đánh trong buồng giam"),
     ("dying", "bố em đang được cấp cứu, tình trạng rất nguy, gia đình xin cho gặp"),
+    ("scam", "vợ người cùng đội khoe đã đưa 50 triệu cho cán bộ để được đưa vào danh sách"),
 ]
 ORDINARY = [
     "đặc xá có mất tiền không ạ",
@@ -134,6 +135,9 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "an treo co phai o tu k",  # "treo" of án treo, not "treo cổ"
         "bồi thường có bắt buộc nộp đủ 30 triệu không",  # "bắt buộc": required, not forced
         "sau này có ảnh hưởng đi học, đi bộ đội không ạ",  # bộ đội (army), not bỏ đói
+        "chồng tôi lái xe va chạm làm một người chết, bị xử 2 năm, đang ở tù",  # the crime
+        "em tôi bị tử hình vì đâm chết người, đang ở trại tạm giam chờ ân giảm",
+        "cán bộ bảo chồng tôi không được đưa vào danh sách đề nghị đặc xá",  # danh sách
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
