@@ -17,6 +17,7 @@ from typing import Any
 
 from knowledge.eligibility.case_history import read_history
 from knowledge.eligibility.case_words import (
+    AMNESTIED,
     ASKING,
     ASKS,
     BREAKS,
@@ -54,6 +55,7 @@ from knowledge.eligibility.case_words import (
     CaseText,
     positions,
     prepare,
+    since_again,
     since_release,
     starts_at,
     without_suppositions,
@@ -115,7 +117,7 @@ def _lengths(t: CaseText) -> dict[str, int]:
     served: Fraction | None = None
     remaining: Fraction | None = None
     unsaid: list[Fraction] = []
-    for span in duration_spans(t.words):
+    for span in since_again(t.plain, duration_spans(t.words)):
         role = _role(t, span.start, span.end)
         if role == SENTENCE and sentence is None:
             sentence = span.months
@@ -301,8 +303,8 @@ def _amnestied(t: CaseText) -> bool | None:
     j = t.joined
     if NEVER_AMNESTIED.search(j):
         return False
-    if re.search(r"\b(da|tung) (tung )?(duoc )?dac xa\b", j):
-        return True
+    if AMNESTIED.search(j):
+        return True  # "năm 2021 được đặc xá", not "năm 2021 được đặc xá bao nhiêu người"
     return None
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from knowledge.eligibility.durations import word_tokens
+from knowledge.eligibility.durations import Span, word_tokens
 from vietnamese.text import fold, normalize
 
 BREAKS = frozenset({",", "|"})
@@ -129,6 +129,11 @@ UNSURE = "unsure"  # "không biết", "chưa rõ": the family does not know
 DONT_KNOW = re.compile(r"\b(khong|ko|k|chua) (biet|ro|nho|nam duoc)\b")
 STATUS_WINDOW = 8
 NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
+# Amnestied before: "đã được đặc xá", "năm 2021 được đặc xá" (not "... bao nhiêu người").
+AMNESTIED = re.compile(
+    r"\b(da|tung) (tung )?(duoc )?dac xa\b|\b(nam (19|20)\d\d|truoc day|lan truoc) (\w+ ){0,2}"
+    r"duoc dac xa\b(?! (\w+ )?(bao nhieu|may))"
+)
 # Never amnestied; "không được đặc xá" alone says not eligible ("nghe nói tội này không được").
 NEVER_AMNESTIED = re.compile(
     r"\b(chua( tung| he| bao gio)*|(khong|ko|k)( tung| he| bao gio)+) (duoc )?dac xa\b"
@@ -259,3 +264,17 @@ def since_release(window: list[str]) -> bool:
         if tuple(window[i : i + 2]) in RELEASED_FOR:
             return all(w in RELEASED_FILLERS for w in window[i + 2 :])
     return False
+
+
+# Arrested again ("năm 2024 bị bắt lại"): the lengths after it are those of the sentence now.
+AGAIN = ("bi bat lai", "lai bi bat", "lai di tu", "lai vao tu", "lai vao trai")
+
+
+def since_again(words: list[str], spans: list[Span]) -> list[Span]:
+    joined = " ".join(words)
+    at = min((joined.find(a) for a in AGAIN if a in joined), default=-1)
+    if at < 0:
+        return spans
+    start = len(joined[:at].split())
+    later = [s for s in spans if s.start > start]
+    return later or spans

@@ -392,3 +392,26 @@ def test_the_rating_of_the_quarters(text: str, rating: str | None) -> None:
 def test_a_childs_age_is_not_time_served() -> None:
     facts = read_case("bị xử 4 năm, vào trại thì sinh bé được 11 tháng")
     assert facts.get("sentence_months") == 48 and "served_months" not in facts
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence", "served", "amnestied"),
+    [
+        (
+            "ck e nam 2021 dc dac xa (luc do an 5 nam, o dc hon 3 nam thi dc ve). "
+            "Nam 2024 bi bat lai, toa xu 4 nam.",
+            48,
+            None,
+            True,
+        ),
+        ("anh tôi ra tù năm 2019, năm 2023 lại bị bắt, bị xử 6 năm, đã ở được 3 năm", 72, 36, None),
+        ("Chồng em bị 7 năm, đã ở 3 năm, quý vừa rồi lại bị xếp loại trung bình", 84, 36, None),
+        ("năm 2021 được đặc xá bao nhiêu người", None, None, None),
+    ],
+)
+def test_the_sentence_now_after_an_arrest_again(
+    text: str, sentence: int | None, served: int | None, amnestied: bool | None
+) -> None:
+    facts = read_case(text)
+    assert facts.get("sentence_months") == sentence and facts.get("served_months") == served
+    assert facts.get("amnestied_before") is amnestied
