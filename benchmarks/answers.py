@@ -42,6 +42,7 @@ DEV_SETS = (
     "real_style_dev_4.yml",
     "real_style_dev_5.yml",
     "real_style_dev_6.yml",
+    "real_style_dev_7.yml",
 )
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
