@@ -214,3 +214,8 @@ def test_a_clause_asking_who_is_a_question_of_its_own() -> None:
 )
 def test_a_yes_no_question_closed_then_another_without_punctuation(text: str, count: int) -> None:
     assert len(read(text).questions) == count
+
+
+def test_a_difference_asked_of_what_came_before_is_about_that_measure() -> None:
+    asked = read("Ck e co dc xet tha truoc thoi han k ad? Cai nay khac dac xa ntn a?").questions
+    assert [(q.measure, q.facet) for q in asked][-1] == ("early_release", "difference")
