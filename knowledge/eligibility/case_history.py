@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from knowledge.eligibility.case_words import CaseText
+from knowledge.eligibility.case_words import NEG, CaseText
 from knowledge.eligibility.suspension import listed_illness
 
 _RELEASE = (
@@ -96,6 +96,19 @@ def _yes_no(text: str, yes: str, no: str) -> bool | None:
         return False
     if re.search(yes, text):
         return True
+    return None
+
+
+def complied(t: CaseText) -> bool | None:
+    """On suspension: whether the person kept the law at home."""
+    if re.search(
+        r"\bchap hanh (nghiem|dung|tot)( chinh)?( phap luat)?\b|\b(khong|ko|k) (co )?vi pham\b",
+        t.joined,
+    ):
+        return True
+    for m in re.finditer(r"\bvi pham\b", t.joined):
+        if not NEG & set(t.joined[: m.start()].split()[-2:]):
+            return False
     return None
 
 

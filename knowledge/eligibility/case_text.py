@@ -15,7 +15,7 @@ from functools import lru_cache
 from itertools import dropwhile
 from typing import Any
 
-from knowledge.eligibility.case_history import read_history
+from knowledge.eligibility.case_history import complied, read_history
 from knowledge.eligibility.case_words import (
     AMNESTIED,
     ASKING,
@@ -217,7 +217,9 @@ def _rating(t: CaseText) -> str | None:
             # "không tốt", "chưa được xếp loại tốt": the words between may only be these
             rest = list(dropwhile(lambda x: x in ("loai", "xep", "duoc", "dat"), before))
             negated = bool(rest) and rest[0] in NEG
-            return "other" if negated else value
+            clause = w[next((i for i in range(k, -1, -1) if w[i] in BREAKS), -1) + 1 : k]
+            if value != "other" or not NEG & set(clause):  # "không có quý nào bị xếp kém"
+                return "other" if negated else value
     return None
 
 
@@ -334,19 +336,6 @@ def _creditor(t: CaseText) -> bool | None:
         ):
             said.append(not (NEG & set(clause[-2:])))
     return None if not said else all(said)
-
-
-def _complied(t: CaseText) -> bool | None:
-    """On suspension: whether the person kept the law at home."""
-    if re.search(
-        r"\bchap hanh (nghiem|dung|tot)( chinh)?( phap luat)?\b|\b(khong|ko|k) (co )?vi pham\b",
-        t.joined,
-    ):
-        return True
-    for m in re.finditer(r"\bvi pham\b", t.joined):
-        if not NEG & set(t.joined[: m.start()].split()[-2:]):
-            return False
-    return None
 
 
 def _protest(t: CaseText) -> bool | None:
@@ -489,7 +478,7 @@ def read_case(text: str) -> dict[str, Any]:
         "amnestied_before": _amnestied(told),
         "prosecuted_other": _prosecuted(told),
         "creditor_agreed": _creditor(told),
-        "complied_on_suspension": _complied(told)
+        "complied_on_suspension": complied(told)
         if facts["sentence_kind"] == "on_suspension"
         else None,
         "under_protest": _protest(told),

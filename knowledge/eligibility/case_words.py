@@ -75,7 +75,8 @@ ROLE_AFTER: dict[str, str] = {
     "roi": SERVED,
 }
 
-RATINGS = {("tot",): "tot", ("kha",): "kha", ("trung", "binh"): "other", ("kem",): "other"}
+# The worst rating told counts ("quý II bị trung bình, các quý khác đều khá": not all khá).
+RATINGS = {("trung", "binh"): "other", ("kem",): "other", ("kha",): "kha", ("tot",): "tot"}
 RATING_CUES = frozenset({"loai", "tao", "hanh", "thuc", "luyen", "gia", "xep", "quy"})
 NOT_QUARTER = frozenset({"dinh", "trinh", "che", "tac", "mo"})  # quy định, quy trình: not "quý"
 

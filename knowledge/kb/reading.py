@@ -431,8 +431,8 @@ def read(text: str, intent: str | None = None) -> Reading:
             # "giảm án với đặc xá khác nhau thế nào": the other measure's entries tell it
             others = [m for m, s in scores.items() if m != "amnesty" and s >= OWN_MEASURE]
             # "cái này khác đặc xá thế nào": the measure the question before was about
-            before = [q.measure for q in questions if q.confident and q.measure != "amnesty"]
-            measure = others[0] if others else before[-1] if before else measure
+            earlier = [q.measure for q in questions if q.confident and q.measure != "amnesty"]
+            measure = others[0] if others else earlier[-1] if earlier else measure
         released = story.get("after_release", 0) >= OWN_MEASURE
         if measure == "out_of_scope" and released and RELEASE_PAPERS.search(sentence.flat):
             measure = "after_release"  # "làm lại căn cước ở đâu" after release is ours

@@ -415,3 +415,14 @@ def test_the_sentence_now_after_an_arrest_again(
     facts = read_case(text)
     assert facts.get("sentence_months") == sentence and facts.get("served_months") == served
     assert facts.get("amnestied_before") is amnestied
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("Quý II/2026 bị xếp trung bình vì chơi bài, các quý khác đều khá", "other"),
+        ("không có quý nào bị xếp trung bình", None),
+    ],
+)
+def test_the_worst_quarter_told_counts(text: str, rating: str | None) -> None:
+    assert read_case(text).get("rating") == rating
