@@ -228,7 +228,8 @@ def urgent_kind(text: str) -> str | None:
     """``scam``, ``harm``, ``death`` or ``dying`` when the message needs the safety path first;
     words used in an ordinary sense ("lo lắng", "tội đánh bạc", "chạy thận") do not count."""
     cues = load_cues()
-    flat = _words(folded(text))
+    # "Tôi cũng lo. Xin hỏi người được đặc xá...": "cũng lo", "rất lo" ending a sentence worry.
+    flat = _words(re.sub(r"\b(cung|rat) lo (?=[.!?])", r"\1 lo lang ", folded(text)))
     for pattern in cues.not_urgent:
         flat = pattern.sub(" _ ", flat)
     for kind in ("death", "dying", "harm", "scam"):

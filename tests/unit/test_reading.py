@@ -138,6 +138,9 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "chồng tôi lái xe va chạm làm một người chết, bị xử 2 năm, đang ở tù",  # the crime
         "em tôi bị tử hình vì đâm chết người, đang ở trại tạm giam chờ ân giảm",
         "cán bộ bảo chồng tôi không được đưa vào danh sách đề nghị đặc xá",  # danh sách
+        "Tôi muốn nhận anh ấy vào làm nhưng cũng lo. Xin hỏi người được đặc xá có quyền gì?",
+        "gia đình tôi lo việc bị trích xuất sẽ làm anh mất cơ hội, có mất 10 triệu nào không",
+        "năm 2026 anh lại bị bắt vì đánh người gây thương tích, có được đặc xá không",
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
