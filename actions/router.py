@@ -65,6 +65,8 @@ SAFETY_ENTRIES = {
     "dying": ("suspension_dying_prisoner",),
 }
 SELF_HARM_ENTRY = "custody_harm_self_harm"
+# ...and for someone alive, nothing written for after a death.
+AFTER_A_DEATH = frozenset({"custody_harm_death_first_steps", "custody_harm_death_notice_body"})
 # First steps for an alarm the message raises: without one ("khiếu nại việc cán bộ quát nạt"),
 # not the answer.
 ALARM_ONLY = frozenset(
@@ -421,8 +423,8 @@ def _safety(
         and urgent_kind(q.text) is None
     ]
     # The other alarms' first steps are not answers to its questions, nor, after a death, the
-    # steps written for a living person (self-harm, an untreated illness).
-    living = set(SAFETY_ENTRIES["harm"]) if kind == "death" else set()
+    # steps written for a living person (self-harm, an untreated illness), nor the reverse.
+    living = set(SAFETY_ENTRIES["harm"]) if kind == "death" else AFTER_A_DEATH
     pool = [e for e in entries if e.key not in ALARM_ONLY | living]
     picks = choose_all(pool, [*about, *others][:3], taken=[e.key for e in safety])
     cases = _case_readings(reading, case, facts, text, session, today) if others else {}

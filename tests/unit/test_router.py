@@ -599,3 +599,17 @@ def test_early_release_for_an_excluded_crime_gets_the_entry_on_exclusions(
     )
     assert routed.entries[0] == "early_release_exclusions"
     assert "✘ Tội (Điều 251)" in reply(routed)
+
+
+def test_an_illness_untreated_gets_nothing_written_for_after_a_death(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Em trai tôi ở trại giam bị đau bụng, đi ngoài ra máu mấy tháng nay mà chỉ được uống thuốc "
+        "giảm đau, chưa được đưa đi bệnh viện. Gia đình phải làm gì, gửi đơn cho ai?",
+    )
+    assert routed.kind == "safety" and routed.urgent == "harm"
+    assert not {"custody_harm_death_notice_body", "custody_harm_death_first_steps"} & set(
+        routed.entries
+    )
