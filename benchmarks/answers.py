@@ -43,6 +43,7 @@ DEV_SETS = (
     "real_style_dev_5.yml",
     "real_style_dev_6.yml",
     "real_style_dev_7.yml",
+    "real_style_dev_8.yml",
 )
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
