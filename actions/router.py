@@ -172,7 +172,7 @@ def is_minor(case: Case, facts: dict[str, Any], text: str = "") -> bool:
 
 
 IN_CUSTODY = re.compile(
-    r"\b(dang (o|trong) trai|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
+    r"\b(dang (o|trong) (trai|tu)|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
 )
 
 
@@ -288,6 +288,7 @@ def route(
     understood = (
         any(q.confident for q in reading.questions)
         or tells_case(facts)
+        or "age_at_offence" in facts  # "phạm tội lúc 16 tuổi": someone's case
         or max(reading.scores.values(), default=0) >= OWN_MEASURE
     )
     unsure = intent in (None, "nlu_fallback") or (confidence or 0) < UNDERSTOOD

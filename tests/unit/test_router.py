@@ -540,6 +540,19 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "không?",
             "exclusions_prior_convictions",
         ),
+        ("cháu tôi 16 tuổi đang ở tù thì bao lâu được xét giảm án", "reduction_minors"),
+        (
+            "con tôi phạm tội lúc 17 tuổi, nay 20 tuổi thì có được ưu tiên không",
+            "conditions_priority_under18",
+        ),
+        (
+            "mãn hạn tù rồi có phải trả tiền bồi thường nữa không",
+            "civil_judgment_unpaid_after_release",
+        ),
+        (
+            "đưa tiền bồi thường trực tiếp cho người bị hại có được không",
+            "civil_judgment_pay_victim_directly",
+        ),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
