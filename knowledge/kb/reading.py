@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +96,10 @@ def load_cues(path: Path = CUES_FILE) -> Cues:
 # --- Text ----------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def folded(text: str) -> str:
-    """Lower case, no diacritics, words separated by one space, punctuation kept apart."""
+    """Lower case, no diacritics, words separated by one space, punctuation kept apart (cached:
+    a message's sentences are folded again for every entry that may answer them)."""
     flat = fold(normalize(text))
     flat = re.sub(r"([?!.,;:()\"'])", r" \1 ", flat)
     return re.sub(r"\s+", " ", flat).strip()
