@@ -2,7 +2,8 @@
 the case does not meet, in place of the general amnesty entry; and, for someone held before
 trial who asks about amnesty, reduction or early release, the one that says these are for the
 sentenced, first; and the one on paying fines and compensation when the message says they are
-unpaid."""
+unpaid. Also the words the case adds to its questions (an age under 18, a prior conviction), so
+the entry for that case ranks first."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from knowledge.eligibility.case import Case
 from knowledge.kb.choose import Pick
-from knowledge.kb.reading import held_before_trial
+from knowledge.kb.reading import Question, held_before_trial
 from knowledge.models import Entry
 from vietnamese.text import fold
 
@@ -116,3 +117,63 @@ def unpaid_money(picks: list[Pick], entries: list[Entry], facts: dict[str, Any])
         return picks
     asked = picks[amnesty]
     return [*picks[:amnesty], Pick(asked.question, entry, asked.score), *picks[amnesty:]]
+
+
+# --- What the case told adds to the questions -------------------------------------------------
+
+CASE_FACTS = (
+    "sentence_months",
+    "served_months",
+    "detention_start",
+    "detention_year",
+    "finished_on",
+    "finished_year",
+    "released_months_ago",
+    "sentence_kind",
+)
+
+
+def tells_case(facts: dict[str, Any]) -> bool:
+    return any(k in facts for k in CASE_FACTS)
+
+
+def is_minor(case: Case, facts: dict[str, Any], text: str = "") -> bool:
+    """The offender was under 18: said so, or under 18 now in a message about a sentence or
+    a prisoner (an age alone may be anyone's: a child's, the writer's)."""
+    if case.age_at_offence is not None:
+        return case.age_at_offence < 18
+    # 14 is the youngest age of criminal responsibility: a younger age is someone else's.
+    held = tells_case(facts) or bool(IN_CUSTODY.search(fold(text)))
+    return case.age_now is not None and 14 <= case.age_now < 18 and held
+
+
+IN_CUSTODY = re.compile(
+    r"\b(dang (o|trong) (trai|tu)|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
+)
+
+
+# Words the case adds to a question, so the entry for that group ranks first.
+CASE_WORDS = {
+    "age_70": "từ 70 tuổi",
+    "serious_illness": "bệnh hiểm nghèo bệnh nặng",
+    "pregnant_or_young_child": "có thai con nhỏ dưới 36 tháng",
+    "revolution_merit": "người có công",
+    "severe_disability": "khuyết tật",
+    "minor": "người dưới 18 tuổi",
+    "priors": "tiền án",
+}
+HAS_PRIORS = re.compile(
+    r"(?<!chua )(?<!khong )(?<!ko )\b(da |tung )*(co|bi) (\d+ |mot |hai )?tien an\b"
+)
+
+
+def with_case_words(question: Question, case: Case, text: str = "") -> Question:
+    groups = set(case.priority or ())
+    if case.prior_convictions or HAS_PRIORS.search(fold(text)):
+        groups.add("priors")  # "em tôi đã có tiền án": the entry on prior convictions
+    if case.age_now is not None and case.age_now >= 70:
+        groups.add("age_70")
+    if case.age_at_offence is not None and case.age_at_offence < 18:
+        groups.add("minor")
+    words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
+    return replace(question, hints=f"{question.hints} {words}".strip()) if words else question

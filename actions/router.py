@@ -19,10 +19,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from actions.case_entries import (
+    CASE_FACTS,
     explain_measure_not_met,
     explain_not_met,
+    is_minor,
     not_yet_sentenced,
+    tells_case,
     unpaid_money,
+    with_case_words,
 )
 from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
@@ -85,18 +89,15 @@ COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
 NOT_BESIDE = {"prison_life": "detention"}
 # Below this intent confidence, with no measure named anywhere, the message was not understood.
 UNDERSTOOD = 0.45
+# A message with no word of ours whose best entry matches this little is not about our matters
+# ("tư vấn giúp em điện thoại dưới 5 triệu"), whatever intent the model guessed.
+WEAK_MATCH = 20.0
+OUR_WORDS = re.compile(
+    r"\b(xet|dac xa|an xa|giam an|trai giam|pham nhan|ho so|thu tuc|an phi|boi thuong|toa an"
+    r"|khieu nai|tham gap|an tich|ly lich|thi hanh an|tam giam|chap hanh|ra tu|di tu|o tu)\b"
+)
 # A follow-up that adds facts is short and asks nothing.
 FOLLOW_UP_CHARS = 200
-CASE_FACTS = (
-    "sentence_months",
-    "served_months",
-    "detention_start",
-    "detention_year",
-    "finished_on",
-    "finished_year",
-    "released_months_ago",
-    "sentence_kind",
-)
 OUT_OF_SCOPE = (
     "Câu hỏi này nằm ngoài phạm vi của tôi: tôi trả lời về đặc xá, thi hành án phạt tù và những "
     "việc gần với đặc xá (giảm án, tha tù trước thời hạn, hoãn, tạm đình chỉ, xóa án tích, thăm "
@@ -155,52 +156,6 @@ def _case(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
         return Case(**known), facts
     except (TypeError, ValueError):
         return Case(), facts
-
-
-def tells_case(facts: dict[str, Any]) -> bool:
-    return any(k in facts for k in CASE_FACTS)
-
-
-def is_minor(case: Case, facts: dict[str, Any], text: str = "") -> bool:
-    """The offender was under 18: said so, or under 18 now in a message about a sentence or
-    a prisoner (an age alone may be anyone's: a child's, the writer's)."""
-    if case.age_at_offence is not None:
-        return case.age_at_offence < 18
-    # 14 is the youngest age of criminal responsibility: a younger age is someone else's.
-    held = tells_case(facts) or bool(IN_CUSTODY.search(fold(text)))
-    return case.age_now is not None and 14 <= case.age_now < 18 and held
-
-
-IN_CUSTODY = re.compile(
-    r"\b(dang (o|trong) (trai|tu)|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
-)
-
-
-# Words the case adds to a question, so the entry for that group ranks first.
-CASE_WORDS = {
-    "age_70": "từ 70 tuổi",
-    "serious_illness": "bệnh hiểm nghèo bệnh nặng",
-    "pregnant_or_young_child": "có thai con nhỏ dưới 36 tháng",
-    "revolution_merit": "người có công",
-    "severe_disability": "khuyết tật",
-    "minor": "người dưới 18 tuổi",
-    "priors": "tiền án",
-}
-HAS_PRIORS = re.compile(
-    r"(?<!chua )(?<!khong )(?<!ko )\b(da |tung )*(co|bi) (\d+ |mot |hai )?tien an\b"
-)
-
-
-def with_case_words(question: Question, case: Case, text: str = "") -> Question:
-    groups = set(case.priority or ())
-    if case.prior_convictions or HAS_PRIORS.search(fold(text)):
-        groups.add("priors")  # "em tôi đã có tiền án": the entry on prior convictions
-    if case.age_now is not None and case.age_now >= 70:
-        groups.add("age_70")
-    if case.age_at_offence is not None and case.age_at_offence < 18:
-        groups.add("minor")
-    words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
-    return replace(question, hints=f"{question.hints} {words}".strip()) if words else question
 
 
 def _is_follow_up(text: str, facts: dict[str, Any], previous: str | None) -> bool:
@@ -309,6 +264,9 @@ def route(
         context=question_text,
         story_measures=story,
     )
+    weak = max((p.match for p in picks), default=0) < WEAK_MATCH
+    if not understood and weak and not OUR_WORDS.search(fold(text)):
+        return _decline([], settings)  # nothing of ours said, no entry near it: not ours
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]
     if not in_scope:
         return _decline(
@@ -448,7 +406,7 @@ def _first_step(entries: list[Entry], kind: str, text: str) -> list[Entry]:
 
 
 # A decline names who handles the matter only when the words match one of our pointers.
-POINTER_MATCH = 1.0
+POINTER_MATCH = 8.0
 
 
 def _points_elsewhere(pick: Pick) -> bool:

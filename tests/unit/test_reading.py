@@ -28,6 +28,7 @@ URGENT = [
     ("harm", "thằng bé bị bỏ đói, bị trói rồi đánh trong buồng giam"),
     ("dying", "bố em đang được cấp cứu, tình trạng rất nguy, gia đình xin cho gặp"),
     ("scam", "vợ người cùng đội khoe đã đưa 50 triệu cho cán bộ để được đưa vào danh sách"),
+    ("scam", "co sdt la goi bao chuyen tien lam thu tuc dac xa, e phai lam sao"),
 ]
 ORDINARY = [
     "đặc xá có mất tiền không ạ",

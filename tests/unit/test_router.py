@@ -553,6 +553,17 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
             "đưa tiền bồi thường trực tiếp cho người bị hại có được không",
             "civil_judgment_pay_victim_directly",
         ),
+        (
+            "chong em duoc tha co dk ve nha roi thi phai lam gi",
+            "other_conditional_release_probation",
+        ),
+        (
+            "phạm nhân bị ốm phải đi viện thì trại có báo cho gia đình không",
+            "prison_life_medical_care",
+        ),
+        ("nộp tiền để khỏi phải đi tù có được không", "trial_no_substitute"),
+        ("bản án có hiệu lực rồi thì gia đình còn làm gì được không", "trial_cassation"),
+        ("quyết toán thuế tncn làm thế nào", "out_of_scope_tax"),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
@@ -626,3 +637,14 @@ def test_an_illness_untreated_gets_nothing_written_for_after_a_death(
     assert not {"custody_harm_death_notice_body", "custody_harm_death_first_steps"} & set(
         routed.entries
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tư vấn giúp em điện thoại dưới 5 triệu", "cho em xin vài bài hát ru con", "giá vàng hôm nay"],
+)
+def test_a_message_about_nothing_of_ours_is_declined(
+    sessions: sessionmaker[Session], text: str
+) -> None:
+    routed = ask(sessions, text, "check_eligibility", 0.9)
+    assert routed.kind == "decline" and not routed.entries
