@@ -143,10 +143,18 @@ def is_minor(case: Case, facts: dict[str, Any], text: str = "") -> bool:
     if case.age_at_offence is not None:
         return case.age_at_offence < 18
     # 14 is the youngest age of criminal responsibility: a younger age is someone else's.
-    held = tells_case(facts) or bool(IN_CUSTODY.search(fold(text)))
+    folded = fold(text)
+    accused = ACCUSED.search(folded) and YOUNG_ONE.search(folded)
+    held = tells_case(facts) or bool(IN_CUSTODY.search(folded) or accused)
     return case.age_now is not None and 14 <= case.age_now < 18 and held
 
 
+# An offence or an arrest told: the age in the message is the accused's.
+ACCUSED = re.compile(
+    r"\b(pham toi|bi (bat|tam giu|tam giam|khoi to|truy to|dieu tra)|danh (nguoi|nhau|bi thuong)"
+    r"|gay thuong tich|trom cap|an trom|cuop|mua ban (trai phep )?(chat )?ma tuy)\b"
+)
+YOUNG_ONE = re.compile(r"\b(con|chau|em trai|em gai|thang be|be)\b (\w+ ){0,3}\d{2} ?(tuoi|t)\b")
 IN_CUSTODY = re.compile(
     r"\b(dang (o|trong) (trai|tu)|dang (chap hanh|thu|ngoi) (an|tu)|pham nhan|chua thanh nien)\b"
 )
@@ -162,6 +170,18 @@ CASE_WORDS = {
     "minor": "người dưới 18 tuổi",
     "priors": "tiền án",
 }
+# The entry on each priority group, first when the question asks about priority.
+GROUP_ENTRY = {
+    "age_70": "conditions_priority_age70",
+    "serious_illness": "conditions_priority_illness",
+    "pregnant_or_young_child": "conditions_priority_pregnant_child",
+    "revolution_merit": "conditions_priority_revolution",
+    "severe_disability": "conditions_priority_disability",
+    "minor": "conditions_priority_under18",
+    "sole_breadwinner": "conditions_priority_breadwinner",
+    "great_merit": "conditions_priority_merit",
+}
+ASKS_PRIORITY = re.compile(r"\b(uu tien|dien (uu tien|dac biet)|truong hop dac biet)\b")
 HAS_PRIORS = re.compile(
     r"(?<!chua )(?<!khong )(?<!ko )\b(da |tung )*(co|bi) (\d+ |mot |hai )?tien an\b"
 )
@@ -176,4 +196,10 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     if case.age_at_offence is not None and case.age_at_offence < 18:
         groups.add("minor")
     words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
-    return replace(question, hints=f"{question.hints} {words}".strip()) if words else question
+    if words:
+        question = replace(question, hints=f"{question.hints} {words}".strip())
+    asks = question.measure == "amnesty" and question.facet in ("conditions", "overview")
+    if asks and ASKS_PRIORITY.search(fold(question.text)):
+        prefer = tuple(GROUP_ENTRY[g] for g in sorted(groups) if g in GROUP_ENTRY)
+        question = replace(question, prefer=prefer)
+    return question

@@ -136,7 +136,7 @@ def today_of(settings: Settings) -> dt.date:
     return settings.today or vietnam_today()
 
 
-def _case(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
+def case_of(text: str, today: dt.date) -> tuple[Case, dict[str, Any]]:
     facts = read_case(text)
     known = {k: v for k, v in facts.items() if v != "unknown" and k in Case.__dataclass_fields__}
     if "released_months_ago" in known and "finished_on" not in known:
@@ -232,7 +232,7 @@ def route(
         question_text = f"{previous}\n{text}"  # the earlier question with the new facts
     reading = read(question_text, intent)
     entries = published(session)
-    case, facts = _case(question_text, today)
+    case, facts = case_of(question_text, today)
     minors = is_minor(case, facts, question_text)
     if reading.urgent:
         return _safety(reading, entries, case, facts, question_text, session, settings, today)

@@ -61,6 +61,10 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("moi",): IGNORED,  # "mỗi tháng": how often, not a length
     ("be", "duoc"): IGNORED,  # "sinh bé được 11 tháng": the child's age
     ("sinh", "duoc"): IGNORED,
+    ("bau",): IGNORED,  # "có bầu 5 tháng": a pregnancy, not a sentence
+    ("thai",): IGNORED,
+    ("bau", "duoc"): IGNORED,
+    ("thai", "duoc"): IGNORED,
     ("duoi",): IGNORED,  # "con dưới 36 tháng"
     ("tren",): IGNORED,
 }

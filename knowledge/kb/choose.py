@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.kb.ranking import Scored, rank, terms
-from knowledge.kb.reading import Question, special_case_said
+from knowledge.kb.reading import Question, folded, measures_named, special_case_said
 from knowledge.models import Entry
 
 # Where to look when a measure has no entry of its own for the question.
@@ -36,6 +36,9 @@ MINORS_BONUS = 1.5  # the rule for minors when the offender was a minor, and not
 TOPIC_BONUS = 0.3  # the intent Rasa recognised, for the main question
 CONTEXT_WEIGHT = 1.0  # the whole message (the story) against the example questions
 SAVED_SCORE = 10.0  # above anything the ranking gives: the question is an example of the entry
+COMPARED_BONUS = 1.5  # "X khác Y thế nào": the entry comparing X with the Y the question names
+COMPARES = re.compile(r"\b(khac|phan biet|giong)\b")
+PREFER_BONUS = 1.0  # the priority group the case puts the person in, when priority is asked
 STORY_MEASURE_GAP = 0.9  # how far behind an entry of another measure of the story starts
 NEXT_BEST = 0.75  # of the best score: how well a second-best entry must fit to be given
 SHORT_QUESTION = 8  # words: a shorter question is read with the sentence before it
@@ -168,11 +171,16 @@ def choose_ranked(
     story = {s.entry.key: s.score for s in rank(searchable, context)} if context else {}
     story_top = max(story.values(), default=0.0) or 1.0
 
+    compares = question.facet == "difference" and COMPARES.search(folded(question.text))
+    named = measures_named(question.text) if compares else frozenset()
+
     def score(entry: Entry, text_score: float) -> float:
         value = (
             TEXT_WEIGHT * text_score / top + CONTEXT_WEIGHT * story.get(entry.key, 0) / story_top
         )
         value += FACET_BONUS * (entry.facet == question.facet)
+        value += COMPARED_BONUS * (entry.measure in named and compared(entry.key) in named)
+        value += PREFER_BONUS * (entry.key in question.prefer)
         if entry.minors:
             value += MINORS_BONUS if minors else -MINORS_BONUS
         if not special_case_said(entry.key, f"{context} {question.text}"):
@@ -182,6 +190,12 @@ def choose_ranked(
 
     picks = [Pick(question, s.entry, score(s.entry, s.score), s.score) for s in ranked]
     return sorted(picks, key=lambda p: (-p.score, pool.index(p.entry)))
+
+
+def compared(key: str) -> str | None:
+    """The measure an entry compares its own with ("early_release_vs_amnesty": amnesty)."""
+    _, vs, other = key.partition("_vs_")
+    return other if vs else ("amnesty" if key.endswith("_compare_with_amnesty") else None)
 
 
 def choose_all(

@@ -353,6 +353,13 @@ def measure_scores(flat: str, *, own: bool, sentenced: bool = False) -> dict[str
     return scores
 
 
+def measures_named(text: str) -> frozenset[str]:
+    """The measures ``text`` names outright (a strong cue)."""
+    flat = _words(folded(text))
+    cues = load_cues().measures
+    return frozenset(m for m, kinds in cues.items() if any(p.search(flat) for p in kinds["strong"]))
+
+
 def facet_of(flat: str) -> str | None:
     for facet, patterns in load_cues().facets:
         if any(p.search(flat) for p in patterns):
@@ -368,6 +375,7 @@ class Question:
     confident: bool  # the question's own words named the measure
     context: str = ""  # the sentence before it, which a short question often refers to
     hints: str = ""  # words the case told adds ("từ 70 tuổi" when the person is 72)
+    prefer: tuple[str, ...] = ()  # entries the case points to (the priority group asked about)
 
 
 @dataclass(frozen=True)

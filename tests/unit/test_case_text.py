@@ -395,6 +395,15 @@ def test_a_childs_age_is_not_time_served() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["vợ em có bầu 5 tháng mà có lệnh đi tù", "chi ay mang thai duoc 7 thang thi bi bat"],
+)
+def test_months_of_a_pregnancy_are_no_sentence(text: str) -> None:
+    facts = read_case(text)
+    assert "sentence_months" not in facts and "served_months" not in facts
+
+
+@pytest.mark.parametrize(
     ("text", "sentence", "served", "amnestied"),
     [
         (

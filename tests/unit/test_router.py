@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.router import Routed, route
+from actions.case_entries import is_minor
+from actions.router import Routed, case_of, route
 from knowledge.db import create_schema, make_engine
 from knowledge.kb.loader import read_entries, read_laws, read_rounds, sync
 from settings import from_env
@@ -564,6 +565,27 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
         ("nộp tiền để khỏi phải đi tù có được không", "trial_no_substitute"),
         ("bản án có hiệu lực rồi thì gia đình còn làm gì được không", "trial_cassation"),
         ("quyết toán thuế tncn làm thế nào", "out_of_scope_tax"),
+        (
+            "vợ tôi đang mang bầu 4 tháng mà tòa gọi đi thi hành án, có hoãn dc ko",
+            "postponement_pregnancy_child",
+        ),
+        ("cháu tôi 16 tuổi đâm người bị thương thì bị phạt thế nào", "trial_minors"),
+        ("con toi 16t o trai co bi nhot chung voi nguoi lon khong", "prison_life_juveniles"),
+        (
+            "anh ấy là người Trung ở tù bên mình có được chuyển sang nước họ không",
+            "foreign_transfer",
+        ),
+        ("giảm án khác tha có điều kiện chỗ nào", "early_release_vs_reduction"),
+        (
+            "đặc xá với tha tù trước thời hạn khác gì nhau, cái nào lợi hơn",
+            "early_release_vs_amnesty",
+        ),
+        ("Viện kiểm sát có vai trò gì khi trại xét đặc xá", "complaints_procuracy"),
+        ("mấy tháng bị tạm giam có được tính trừ vào án tù không", "detention_time_counts"),
+        (
+            "ông nội của chồng em là liệt sĩ thì chồng em có được ưu tiên xét đặc xá không",
+            "conditions_priority_revolution",
+        ),
     ],
 )
 def test_neighbouring_questions_get_their_own_entry(
@@ -648,3 +670,19 @@ def test_a_message_about_nothing_of_ours_is_declined(
 ) -> None:
     routed = ask(sessions, text, "check_eligibility", 0.9)
     assert routed.kind == "decline" and not routed.entries
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("con em 15 tuổi đánh nhau làm bạn bị thương, bị xử thế nào", True),
+        ("cháu tôi 17t bị bắt vì trộm cắp", True),
+        ("em 16 tuổi, mẹ em bị bắt vì buôn ma túy thì em có được thăm không", False),
+        ("con em 16 tuổi hỏi thủ tục làm căn cước", False),
+    ],
+)
+def test_an_age_under_18_is_the_accused_s_only_when_an_offence_is_told(
+    text: str, minor: bool
+) -> None:
+    case, facts = case_of(text, dt.date(2026, 12, 6))
+    assert is_minor(case, facts, text) is minor
