@@ -44,7 +44,9 @@ DEV_SETS = (
     "real_style_dev_6.yml",
     "real_style_dev_7.yml",
     "real_style_dev_8.yml",
+    "real_style_dev_9.yml",
 )
+SHORT_DEV_SETS = ("short_questions_dev.yml", "short_questions_dev_3.yml")
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
 TODAY = dt.date(2026, 12, 6)
@@ -263,11 +265,14 @@ def load_short(blind: bool) -> list[dict[str, Any]]:
             {"text": r["text"], "keys": r["keys"]}
             for r in yaml.load(text, Loader=yaml.CSafeLoader)["items"]
         ]
-    text = (DEVELOPMENT / "short_questions_dev.yml").read_text(encoding="utf-8")
-    return [
-        {"text": r["text"], "keys": r["entries"]}
-        for r in yaml.load(text, Loader=yaml.CSafeLoader)["items"]
-    ]
+    rows = []
+    for name in SHORT_DEV_SETS:
+        text = (DEVELOPMENT / name).read_text(encoding="utf-8")
+        rows += [
+            {"text": r["text"], "keys": r["entries"]}
+            for r in yaml.load(text, Loader=yaml.CSafeLoader)["items"]
+        ]
+    return rows
 
 
 def no_intent(text: str) -> tuple[None, None]:
@@ -350,7 +355,7 @@ def main() -> None:
         "Development sets, long messages (tests/unit/real_style_dev*.yml; tuned on)": {
             k: v for k, v in real_style_scores(development, measures).items() if k != "misses"
         },
-        "Short questions, development (tests/unit/short_questions_dev.yml; tuned on)": short_scores(
+        "Short questions, development (tests/unit/short_questions_dev*; tuned on)": short_scores(
             short_dev
         ),
     }
