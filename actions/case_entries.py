@@ -169,6 +169,7 @@ CASE_WORDS = {
     "severe_disability": "khuyết tật",
     "minor": "người dưới 18 tuổi",
     "priors": "tiền án",
+    "rating": "xếp loại trung bình kém",
 }
 # The entry on each priority group, first when the question asks about priority.
 GROUP_ENTRY = {
@@ -193,6 +194,8 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
         groups.add("priors")  # "em tôi đã có tiền án": the entry on prior convictions
     if case.age_now is not None and case.age_now >= 70:
         groups.add("age_70")
+    if case.rating == "other":
+        groups.add("rating")  # "quý này bị xếp loại trung bình": the entry on ratings
     if case.age_at_offence is not None and case.age_at_offence < 18:
         groups.add("minor")
     words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)

@@ -61,6 +61,7 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("moi",): IGNORED,  # "mỗi tháng": how often, not a length
     ("be", "duoc"): IGNORED,  # "sinh bé được 11 tháng": the child's age
     ("sinh", "duoc"): IGNORED,
+    ("quy",): IGNORED,  # "quý 3 năm nay": a quarter, not a 3-year sentence
     ("bau",): IGNORED,  # "có bầu 5 tháng": a pregnancy, not a sentence
     ("thai",): IGNORED,
     ("bau", "duoc"): IGNORED,

@@ -396,9 +396,13 @@ def test_a_childs_age_is_not_time_served() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["vợ em có bầu 5 tháng mà có lệnh đi tù", "chi ay mang thai duoc 7 thang thi bi bat"],
+    [
+        "vợ em có bầu 5 tháng mà có lệnh đi tù",
+        "chi ay mang thai duoc 7 thang thi bi bat",
+        "quý 3 năm nay chồng em bị xếp loại trung bình",
+    ],
 )
-def test_months_of_a_pregnancy_are_no_sentence(text: str) -> None:
+def test_a_pregnancy_or_a_quarter_is_no_sentence(text: str) -> None:
     facts = read_case(text)
     assert "sentence_months" not in facts and "served_months" not in facts
 

@@ -583,6 +583,10 @@ def test_someone_held_before_trial_asking_about_amnesty_and_visits(
         ("Viện kiểm sát có vai trò gì khi trại xét đặc xá", "complaints_procuracy"),
         ("mấy tháng bị tạm giam có được tính trừ vào án tù không", "detention_time_counts"),
         (
+            "quý 2 năm nay em tôi bị xếp trung bình, việc xét giảm án và đặc xá có bị ảnh hưởng ko",
+            "conditions_behaviour_rating",
+        ),
+        (
             "ông nội của chồng em là liệt sĩ thì chồng em có được ưu tiên xét đặc xá không",
             "conditions_priority_revolution",
         ),
