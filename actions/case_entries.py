@@ -52,16 +52,34 @@ MEASURE_NOT_MET = {"early_release": {"excluded_crime": "early_release_exclusions
 
 
 def explain_measure_not_met(
-    picks: list[Pick], measure: str, failed: tuple[str, ...], entries: list[Entry]
+    picks: list[Pick],
+    measure: str,
+    failed: tuple[str, ...],
+    entries: list[Entry],
+    met: tuple[str, ...] = (),
 ) -> list[Pick]:
     """As :func:`explain_not_met`, for conditional early release: a crime it excludes is told
-    with the entry on the exclusions, not the general one."""
+    with the entry on the exclusions, not the general one; a crime told that it does not exclude
+    leaves the general entry (the conditions) to answer, unless the exclusions were asked."""
     wanted = next((MEASURE_NOT_MET.get(measure, {}).get(f) for f in failed), None)
-    general = next((p for p in picks if p.entry.key == MEASURE_GENERAL.get(measure)), None)
+    general_key = MEASURE_GENERAL.get(measure)
+    general = next((p for p in picks if p.entry.key == general_key), None)
     entry = next((e for e in entries if e.key == wanted), None)
-    if entry is None or general is None or any(p.entry.key == wanted for p in picks):
+    if entry is not None and general is not None and all(p.entry.key != wanted for p in picks):
+        return [replace(p, entry=entry) if p is general else p for p in picks]
+    aside = {MEASURE_NOT_MET.get(measure, {}).get(m) for m in met} - {None}
+    main = next((e for e in entries if e.key == general_key), None)
+    if main is None or general is not None:
         return picks
-    return [replace(p, entry=entry) if p is general else p for p in picks]
+    return [
+        replace(p, entry=main)
+        if p.entry.key in aside and not ASKS_EXCLUSIONS.search(fold(p.question.text))
+        else p
+        for p in picks
+    ]
+
+
+ASKS_EXCLUSIONS = re.compile(r"\b(loai tru|toi (gi|nao)|khong (duoc|dc) (xet )?tha)\b")
 
 
 def explain_not_met(

@@ -319,7 +319,7 @@ def _answer(
     if "amnesty" in cases:
         picks = explain_not_met(picks, cases["amnesty"].failed, case, entries)
     for measure, reading_ in cases.items():
-        picks = explain_measure_not_met(picks, measure, reading_.failed, entries)
+        picks = explain_measure_not_met(picks, measure, reading_.failed, entries, reading_.met)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)

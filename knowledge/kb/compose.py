@@ -48,6 +48,7 @@ class CaseReading:
     missing: tuple[str, ...] = ()
     offer_check: bool = False  # the step-by-step amnesty check would settle the rest
     failed: tuple[str, ...] = ()  # the conditions the case does not meet (check names)
+    met: tuple[str, ...] = ()  # ... and those it meets
 
 
 @dataclass
@@ -113,8 +114,15 @@ def reading_of(assessment: Assessment) -> CaseReading:
     lines += [_check_line(c) for c in assessment.checks]
     citations = tuple(dict.fromkeys(c.citation for c in assessment.checks))
     failed = tuple(c.name for c in assessment.checks if c.status == "not_met")
+    met = tuple(c.name for c in assessment.checks if c.status == "met")
     return CaseReading(
-        assessment.measure, lead, tuple(lines), citations, assessment.missing_labels, failed=failed
+        assessment.measure,
+        lead,
+        tuple(lines),
+        citations,
+        assessment.missing_labels,
+        failed=failed,
+        met=met,
     )
 
 

@@ -651,6 +651,15 @@ def test_early_release_for_an_excluded_crime_gets_the_entry_on_exclusions(
     assert "✘ Tội (Điều 251)" in reply(routed)
 
 
+def test_early_release_for_a_crime_it_does_not_exclude_gets_its_conditions(
+    sessions: sessionmaker[Session],
+) -> None:
+    story = "Chồng em bị 3 năm tù tội trộm cắp tài sản, bị bắt từ tháng 3/2025, phạm tội lần đầu. "
+    routed = ask(sessions, story + "Anh ấy có được tha tù trước thời hạn có điều kiện không?")
+    assert routed.entries[0] == "other_conditional_release"
+    assert "✔ Tội danh đã kể không thuộc diện bị loại trừ" in reply(routed)
+
+
 def test_an_illness_untreated_gets_nothing_written_for_after_a_death(
     sessions: sessionmaker[Session],
 ) -> None:
