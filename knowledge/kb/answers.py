@@ -19,6 +19,28 @@ UNVERIFIED = (
     "Một phần thông tin trên chưa được kiểm chứng với văn bản gốc. Gia đình nên hỏi lại "
     "trại giam nơi người thân chấp hành án hoặc {department}."
 )
+# ... when nobody is serving a sentence in a camp (record clearing, a trial, a suspended sentence):
+UNVERIFIED_OUTSIDE = (
+    "Một phần thông tin trên chưa được kiểm chứng với văn bản gốc. Gia đình nên hỏi lại "
+    "cơ quan nêu trong câu trả lời hoặc {department}."
+)
+# The measures of someone serving a sentence in a camp.
+IN_CAMP = frozenset(
+    {
+        "amnesty",
+        "reduction",
+        "special_reduction",
+        "early_release",
+        "suspension",
+        "commutation",
+        "exemption",
+        "prison_life",
+        "custody_harm",
+        "complaints",
+        "scams",
+        "foreign",
+    }
+)
 
 
 def format_citation(citation: Mapping[str, Any]) -> str:

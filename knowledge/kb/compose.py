@@ -16,8 +16,10 @@ from knowledge.eligibility.case import Check, Verdict
 from knowledge.eligibility.measures import Assessment
 from knowledge.kb.answers import (
     DISCLAIMER,
+    IN_CAMP,
     MAX_MESSAGE_CHARS,
     UNVERIFIED,
+    UNVERIFIED_OUTSIDE,
     citation_line,
     fill,
 )
@@ -265,7 +267,8 @@ def compose(
     extra = [c for case in cases.values() if case.measure in shown_cases for c in case.citations]
     tail = citation_line([*citations, *({"document": c} for c in extra)])
     if any(not e.verified for e in used) or time_answer is not None:
-        tail = f"{UNVERIFIED}\n{tail}"
+        camp = time_answer is not None or any(e.measure in IN_CAMP for e in used)
+        tail = f"{UNVERIFIED if camp else UNVERIFIED_OUTSIDE}\n{tail}"
     if shown_cases:
         tail = f"{DISCLAIMER}\n{tail}"
     body = fill("\n\n".join(sections), department, contact)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.kb.answers import MAX_MESSAGE_CHARS, UNVERIFIED, fill
-from knowledge.kb.choose import Pick
+from knowledge.kb.answers import MAX_MESSAGE_CHARS, UNVERIFIED, UNVERIFIED_OUTSIDE, fill
+from knowledge.kb.choose import Pick, published
 from knowledge.kb.compose import compose
 from knowledge.kb.queries import entry_by_key
 from knowledge.kb.reading import Question
@@ -54,3 +54,16 @@ def test_the_source_line_names_each_document_once_with_its_articles() -> None:
         "Nguồn: Bộ luật Hình sự 2015, Điều 63 khoản 1, 3, Điều 64; Luật Đặc xá số 30/2018/QH14, "
         "Điều 11 khoản 1 điểm c, Điều 14 khoản 3."
     )
+
+
+def test_an_unverified_answer_about_record_clearing_does_not_send_the_family_to_a_camp(
+    loaded: sessionmaker[Session],
+) -> None:
+    with loaded() as session:
+        entry = next(e for e in published(session) if e.measure == "record_clearing")
+        entry.verified = False  # in this scratch database only
+        question = Question(entry.title, entry.measure, entry.facet, True)
+        composed = compose([Pick(question, entry, 1.0)], department="Phòng PC10", contact="")
+    text = "\n".join(composed.messages)
+    assert fill(UNVERIFIED_OUTSIDE, "Phòng PC10", "") in text
+    assert "trại giam nơi người thân chấp hành án" not in text
