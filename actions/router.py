@@ -35,7 +35,7 @@ from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.measures import CALCULATORS as MEASURES
 from knowledge.eligibility.suspension import assess_suspension
 from knowledge.eligibility.time_served import add_months
-from knowledge.kb.choose import Pick, choose, choose_all, published
+from knowledge.kb.choose import SAVED_SCORE, Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
 from knowledge.kb.reading import (
     OWN_MEASURE,
@@ -264,7 +264,8 @@ def route(
         context=question_text,
         story_measures=story,
     )
-    weak = max((p.match for p in picks), default=0) < WEAK_MATCH
+    saved = any(p.score >= SAVED_SCORE for p in picks)  # staff filed it under an entry
+    weak = not saved and max((p.match for p in picks), default=0) < WEAK_MATCH
     if not understood and weak and not OUR_WORDS.search(fold(text)):
         return _decline([], settings)  # nothing of ours said, no entry near it: not ours
     in_scope = [p for p in picks if p.entry.measure != "out_of_scope"]

@@ -16,6 +16,7 @@ from actions.case_entries import is_minor
 from actions.router import Routed, case_of, route
 from knowledge.db import create_schema, make_engine
 from knowledge.kb.loader import read_entries, read_laws, read_rounds, sync
+from knowledge.kb.queries import entry_by_key
 from settings import from_env
 from tests.databases import database_url
 
@@ -699,3 +700,21 @@ def test_an_age_under_18_is_the_accused_s_only_when_an_offence_is_told(
 ) -> None:
     case, facts = case_of(text, dt.date(2026, 12, 6))
     assert is_minor(case, facts, text) is minor
+
+
+def test_a_question_staff_filed_under_an_entry_gets_it_though_no_word_is_ours(
+    sessions: sessionmaker[Session],
+) -> None:
+    question = "ngày mai trời có mưa to không nhỉ"
+    assert ask(sessions, question, "out_of_scope").kind == "decline"
+    settings = dataclasses.replace(from_env({"AMNESTY_VAR_DIR": str(Path("var"))}), today=TODAY)
+    with sessions() as session:  # not committed: the other tests see the entry unchanged
+        entry = entry_by_key(session, "prison_other_topics")
+        assert entry is not None
+        entry.questions = [*entry.questions, question]
+        session.flush()
+        routed = route(
+            question, intent="out_of_scope", confidence=0.9, session=session, settings=settings
+        )
+        session.rollback()
+    assert routed.entries == ["prison_other_topics"]
