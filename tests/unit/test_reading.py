@@ -220,6 +220,13 @@ def test_a_yes_no_question_closed_then_another_without_punctuation(text: str, co
     assert len(read(text).questions) == count
 
 
+def test_lan_dau_is_no_question_word() -> None:
+    asked = read("Con tôi phạm tội lần đầu, bây giờ có được xin giảm án không?").questions
+    assert [q.text for q in asked] == [
+        "Con tôi phạm tội lần đầu, bây giờ có được xin giảm án không?"
+    ]
+
+
 def test_a_difference_asked_of_what_came_before_is_about_that_measure() -> None:
     asked = read("Ck e co dc xet tha truoc thoi han k ad? Cai nay khac dac xa ntn a?").questions
     assert [(q.measure, q.facet) for q in asked][-1] == ("early_release", "difference")
