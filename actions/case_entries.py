@@ -51,7 +51,7 @@ MEASURE_GENERAL = {"early_release": "other_conditional_release"}
 MEASURE_NOT_MET = {"early_release": {"excluded_crime": "early_release_exclusions"}}
 
 
-def explain_measure_not_met(
+def measure_entry_for_case(
     picks: list[Pick],
     measure: str,
     failed: tuple[str, ...],

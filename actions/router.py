@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from actions.case_entries import (
     CASE_FACTS,
-    explain_measure_not_met,
     explain_not_met,
     is_minor,
+    measure_entry_for_case,
     not_yet_sentenced,
     tells_case,
     unpaid_money,
@@ -320,7 +320,7 @@ def _answer(
     if "amnesty" in cases:
         picks = explain_not_met(picks, cases["amnesty"].failed, case, entries)
     for measure, reading_ in cases.items():
-        picks = explain_measure_not_met(picks, measure, reading_.failed, entries, reading_.met)
+        picks = measure_entry_for_case(picks, measure, reading_.failed, entries, reading_.met)
     rounds = round_calendar(session)
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)
