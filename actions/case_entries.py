@@ -200,6 +200,11 @@ GROUP_ENTRY = {
     "sole_breadwinner": "conditions_priority_breadwinner",
     "great_merit": "conditions_priority_merit",
 }
+# Postponement or suspension asked, with the ground told: the entry on that ground.
+GROUND_ENTRY = {
+    "pregnant_or_young_child": "postponement_pregnancy_child",
+    "sole_breadwinner": "postponement_breadwinner",
+}
 ASKS_PRIORITY = re.compile(r"\b(uu tien|dien (uu tien|dac biet)|truong hop dac biet)\b")
 HAS_PRIORS = re.compile(
     r"(?<!chua )(?<!khong )(?<!ko )\b(da |tung )*(co|bi) (\d+ |mot |hai )?tien an\b"
@@ -222,5 +227,12 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     asks = question.measure == "amnesty" and question.facet in ("conditions", "overview")
     if asks and ASKS_PRIORITY.search(fold(question.text)):
         prefer = tuple(GROUP_ENTRY[g] for g in sorted(groups) if g in GROUP_ENTRY)
+        question = replace(question, prefer=prefer)
+    ground = question.measure in ("postponement", "suspension") and question.facet in (
+        "conditions",
+        "overview",
+    )
+    if ground and groups & set(GROUND_ENTRY):
+        prefer = tuple(GROUND_ENTRY[g] for g in sorted(groups) if g in GROUND_ENTRY)
         question = replace(question, prefer=prefer)
     return question

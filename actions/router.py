@@ -84,6 +84,9 @@ SAFETY_MEASURES = {
     "dying": {"suspension", "postponement"},
 }
 CALCULATORS = {**MEASURES, "suspension": assess_suspension}
+# Suspension on a ground other than illness (a small child, the only breadwinner): the entry on
+# that ground answers; the illness calculator does not apply.
+OTHER_GROUNDS = frozenset({"pregnant_or_young_child", "sole_breadwinner"})
 COMPLAINT_MEASURES = frozenset({"complaints", "custody_harm"})
 # Beside a story of pre-trial detention, the rules for prisoners (visits, money) do not compete.
 NOT_BESIDE = {"prison_life": "detention"}
@@ -181,6 +184,9 @@ def _case_readings(
         return readings  # "những người đang được tạm đình chỉ ... có được không": the rule
     measures = dict.fromkeys(q.measure for q in reading.questions)
     for measure in measures:
+        groups = set(case.priority or ())
+        if measure == "suspension" and OTHER_GROUNDS & groups and "serious_illness" not in groups:
+            continue  # the illness check is not the question for a mother or a breadwinner
         if measure in CALCULATORS and (tells_case(facts) or measure == "suspension"):
             readings[measure] = reading_of(CALCULATORS[measure](case, today))
         elif measure == "amnesty" or (measure == "complaints" and tells_case(facts)):

@@ -45,8 +45,13 @@ DEV_SETS = (
     "real_style_dev_7.yml",
     "real_style_dev_8.yml",
     "real_style_dev_9.yml",
+    "real_style_dev_10.yml",
 )
-SHORT_DEV_SETS = ("short_questions_dev.yml", "short_questions_dev_3.yml")
+SHORT_DEV_SETS = (
+    "short_questions_dev.yml",
+    "short_questions_dev_3.yml",
+    "short_questions_dev_4.yml",
+)
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
 TODAY = dt.date(2026, 12, 6)

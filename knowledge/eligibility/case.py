@@ -169,6 +169,7 @@ class Case:
     age_at_offence: int | None = None
     age_now: int | None = None
     complied_on_suspension: bool | None = None
+    suspended_on: dt.date | None = None  # the suspension began: time served stops there
     # For the other measures (reduction, early release, record clearing):
     finished_on: dt.date | None = None  # the principal penalty served in full on this day
     finished_year: int | None = None  # ... or in this year
@@ -186,6 +187,7 @@ class Case:
         fixed = {name: _answer(name, getattr(self, name)) for name in (*_CHOICES, *_YES_NO)}
         fixed["detention_start"] = _date(self.detention_start)
         fixed["finished_on"] = _date(self.finished_on)
+        fixed["suspended_on"] = _date(self.suspended_on)
         fixed["crime"] = None if self.crime is None else (str(self.crime).strip() or None)
         if self.priority is not None:
             values = [self.priority] if isinstance(self.priority, str) else self.priority

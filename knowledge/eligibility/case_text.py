@@ -29,7 +29,9 @@ from knowledge.eligibility.case_words import (
     FINE_CUES,
     FINE_STATUS,
     IGNORED,
+    KIN,
     LIFE_REDUCED,
+    MEN,
     NEG,
     NEVER_AMNESTIED,
     NO_PRIORITY,
@@ -146,9 +148,42 @@ def _kind(t: CaseText, sentence_months: int | None) -> str | None:
     if re.search(r"\b(tu|an) co thoi han\b", t.joined):
         return "fixed_term"
     kind = parse_sentence(t.joined).kind
+    if kind in ASKED_FOR and not _told_as_state(t, ASKED_FOR[kind]):
+        kind = None  # "có nên xin tạm đình chỉ không": asked for, not what the person is under
     if kind is None and sentence_months:
         return "fixed_term"
     return kind
+
+
+# Kinds a family may ask for rather than tell ("có nên xin tạm đình chỉ", "có được hoãn không",
+# "có được hưởng án treo không"), with their words; and the words that make a mention a request.
+ASKED_FOR = {
+    "postponed": (("hoan",),),
+    "on_suspension": (("tam", "dinh", "chi"),),
+    "suspended": (("an", "treo"), ("tu", "treo")),
+}
+REQUEST = frozenset({"xin", "nen", "muon", "the", "huong", "cho", "nghi", "don", "khi", "neu"})
+STATE = frozenset({"dang", "da", "roi", "bi", "xu", "tuyen"})
+
+
+def _told_as_state(t: CaseText, forms: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether one mention of the kind tells the person's state ("đang được tạm đình chỉ", "bị 2
+    năm tù treo") rather than a request or a question about it ("có nên xin tạm đình chỉ")."""
+    words = t.plain
+    breaks = [i for i, w in enumerate(words) if w in BREAKS]
+    for form in forms:
+        for k in positions(words, form):
+            start = max((i for i in breaks if i < k), default=-1) + 1
+            end = min((i for i in breaks if i > k), default=len(words))
+            near = words[max(start, k - 6) : k]
+            length = words[max(start, k - 6) : min(end, k + len(form) + 3)]  # "2 năm tù treo"
+            if STATE & set(near) or (form != ("hoan",) and any(w.isdigit() for w in length)):
+                return True
+            if REQUEST & set(near[-3:]) or near[-2:] == ["co", "duoc"]:
+                continue
+            if not ASKS.search(" ".join(words[k:end])):
+                return True
+    return False
 
 
 def _detention(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
@@ -387,6 +422,9 @@ def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
                 if not NEG & set(before) and _told(t, m.start()):
                     groups.add(key)
     groups |= set(POINT.findall(" ".join(t.raw)))
+    kin = KIN.search(t.joined)
+    if kin and kin.group(1) in MEN:
+        groups.discard("pregnant_or_young_child")  # the wife's pregnancy, the couple's child
     if ages.get("age_now", 0) >= 70:
         groups.add("aged_70")
     if ages.get("age_at_offence", 99) < 18:
@@ -397,6 +435,27 @@ def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
         r"\buu tien (khong|ko|chua)\b(?!( a| ad| vay| nhi)?\s*(\||$))", t.joined
     )
     return frozenset() if said_none else None
+
+
+_DAY = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)"
+# "từ ngày 20/9/2024 được Tòa cho tạm đình chỉ", "tạm đình chỉ từ ngày 20/9/2024".
+SUSPENDED_ON = (
+    re.compile(rf"{_DAY}[^.;?!|]{{0,30}}?\btam dinh chi\b"),
+    re.compile(rf"\btam dinh chi\b[^.;?!|]{{0,30}}?\b(?:tu|ke tu|ngay)\s+(?:ngay\s+)?{_DAY}"),
+)
+
+
+def _suspended_on(t: CaseText) -> str | None:
+    """The day a suspension began, when the message dates it."""
+    for pattern in SUSPENDED_ON:
+        m = pattern.search(t.folded)
+        if m:
+            day, month, year = (int(g) for g in m.groups())
+            try:
+                return dt.date(year, month, day).isoformat()
+            except ValueError:
+                return None
+    return None
 
 
 # --- The round ---------------------------------------------------------------------------------
@@ -481,6 +540,7 @@ def read_case(text: str) -> dict[str, Any]:
         "complied_on_suspension": complied(told)
         if facts["sentence_kind"] == "on_suspension"
         else None,
+        "suspended_on": _suspended_on(t) if facts["sentence_kind"] == "on_suspension" else None,
         "under_protest": _protest(told),
         "priority": _priority(told, ages),
     }

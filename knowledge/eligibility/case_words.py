@@ -67,6 +67,8 @@ ROLE_BEFORE: dict[tuple[str, ...], str] = {
     ("bau", "duoc"): IGNORED,
     ("thai", "duoc"): IGNORED,
     ("duoi",): IGNORED,  # "con dưới 36 tháng"
+    ("nho",): IGNORED,  # "con nhỏ 20 tháng": the child's age
+    ("be",): IGNORED,
     ("tren",): IGNORED,
 }
 # "một tháng được thăm mấy lần", "1 năm giảm 2 lần": how often, not a length.
@@ -177,7 +179,14 @@ PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
         "hiv",
         "tai bien",
     ),
-    "pregnant_or_young_child": ("mang thai", "co thai", "con nho", "con duoi 36 thang"),
+    "pregnant_or_young_child": (
+        "mang thai",
+        "co thai",
+        "con nho",
+        "con duoi 36 thang",
+        "sinh con",
+        "o voi me",
+    ),
     "severe_disability": ("khuyet tat", "mat nang luc", "han che nang luc"),
     "sole_breadwinner": ("lao dong duy nhat", "tru cot duy nhat", "hoan canh kho khan"),
     "revolution_merit": (
@@ -191,6 +200,13 @@ PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
     "great_merit": ("lap cong",),
     "president_other": ("chu tich nuoc quyet dinh",),
 }
+# The person a family writes about, by the first kin word with its owner ("chồng em", "vợ tôi"):
+# a man cannot be in the group of pregnant women and mothers of children under 36 months.
+KIN = re.compile(
+    r"\b(chong|ck|bo|cha|anh trai|anh|em trai|con trai|ong|vo|vk|me|chi gai|chi|em gai|con gai)"
+    r" (toi|em|e|minh|chau|con|t|tui)\b"
+)
+MEN = frozenset({"chong", "ck", "bo", "cha", "anh trai", "anh", "em trai", "con trai", "ong"})
 POINT = re.compile(r"\bđiểm ([a-iđ])\)? (?:của )?khoản 3 (?:của )?điều 11\b")
 NO_PRIORITY = re.compile(
     r"\b(khong|ko|k|chua) (thuoc|co|nam trong|phai|duoc huong)( \w+){0,2}? "

@@ -76,7 +76,9 @@ def served_now(case: Case, today: dt.date) -> Fraction | None:
     then the time the family said, or nothing (asked, never ticked). When the date and the time
     told disagree, neither is taken: the time is asked."""
     said = None if case.served_months is None else Fraction(case.served_months)
-    by_date = None if case.sentence_kind == "on_suspension" else _since_arrest(case, today)
+    by_date = _since_arrest(case, case.suspended_on or today)
+    if case.sentence_kind == "on_suspension" and case.suspended_on is None:
+        by_date = None  # time on suspension does not count, and when it began is not told
     if by_date is not None and said is not None and abs(by_date - said) > DISAGREE_MONTHS:
         return None  # "bắt từ 6/2022 ... đã chấp hành 3 tháng": written long ago, or misread
     if by_date is not None and case.sentence_months and by_date > case.sentence_months:

@@ -83,6 +83,9 @@ def served_time(case: Case, rules: RoundRules, as_of: dt.date | None) -> Served 
             rules.round_id != LAW_ROUND
         )
     by_date = case.sentence_kind != "on_suspension"  # time on suspension does not count
+    if not by_date and case.suspended_on and case.detention_start:
+        served = months_between(case.detention_start, case.suspended_on)
+        return Served(served, served, f"khoảng {duration_text(served)} (đến ngày tạm đình chỉ)")
     if by_date and end and case.detention_start:
         served = months_between(case.detention_start, end)
         return Served(served, served, f"khoảng {duration_text(served)} ({label})")

@@ -152,7 +152,11 @@ def choose_ranked(
     other measures the story is about compete too, a little behind: "bao giờ được xóa án tích"
     from someone on a suspended sentence is answered by the suspended sentence's entry."""
     own = candidates(entries, question.measure, question.facet)
-    pool = own + [e for e in entries if e.measure in story_measures and e not in own]
+    pool = own + [
+        e
+        for e in entries
+        if (e.measure in story_measures or e.key in question.prefer) and e not in own
+    ]
     same = saved_as_example(entries, question.text)
     if same is not None and (same in pool or question.measure == "out_of_scope"):
         return [Pick(question, same, SAVED_SCORE, SAVED_SCORE)]

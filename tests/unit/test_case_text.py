@@ -439,3 +439,45 @@ def test_the_sentence_now_after_an_arrest_again(
 )
 def test_the_worst_quarter_told_counts(text: str, rating: str | None) -> None:
     assert read_case(text).get("rating") == rating
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Vợ tôi bị xử 6 năm tù. Nếu chưa được thì có nên xin tạm đình chỉ không?", "fixed_term"),
+        ("Chồng em bị 3 năm tù, vợ mới sinh, có được hoãn không?", "fixed_term"),
+        ("Con tôi bị xử 2 năm, có được hưởng án treo không?", "fixed_term"),
+        ("bố em tù 5 năm, bị bệnh ung thư, xin tạm đình chỉ được không", "fixed_term"),
+        (
+            "Chồng em đang được tạm đình chỉ chấp hành án để chữa bệnh, có được đặc xá không?",
+            "on_suspension",
+        ),
+        ("người đang tạm đình chỉ có được xét đặc xá không", "on_suspension"),
+        ("em gái tôi từ ngày 20/9/2024 được Tòa cho tạm đình chỉ về nhà", "on_suspension"),
+        ("Chồng em được hoãn thi hành án 1 năm vì vợ sinh con. Hết hoãn thì sao?", "postponed"),
+        ("ck e an treo 3 nam thi co dc xoa an tich ko", "suspended"),
+        ("Con tôi bị 2 năm tù treo, bao lâu thì xóa án tích?", "suspended"),
+    ],
+)
+def test_a_measure_asked_for_is_not_the_state_told(text: str, kind: str) -> None:
+    """A postponement, suspension or suspended sentence asked for leaves the prison sentence
+    told; one the person is under is read as such."""
+    assert read_case(text)["sentence_kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("vợ em có con nhỏ 20 tháng ở cùng trong trại, án 4 năm", True),
+        ("Vợ tôi bị xử 6 năm, vào trại thì sinh con, cháu đang ở với mẹ trong trại", True),
+        ("Tôi đang chấp hành án, có thai 3 tháng", True),
+        ("chồng em bị 6 năm tù, ở được 2 năm, nhà có con nhỏ, em một mình nuôi con", False),
+        ("em đang mang thai, ck e bi 3 nam", False),
+    ],
+)
+def test_only_a_woman_is_in_the_group_of_mothers(text: str, group: bool) -> None:
+    """The group of pregnant women and mothers of small children is the prisoner's, not the
+    wife's at home; a child's age is not a length of sentence."""
+    facts = read_case(text)
+    assert ("pregnant_or_young_child" in (facts.get("priority") or ())) is group
+    assert facts.get("sentence_months") != 20

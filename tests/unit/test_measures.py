@@ -69,6 +69,19 @@ def test_reduction_counts_from_the_arrest_date_to_today() -> None:
     assert "ít nhất 1/2 mức án = 2 năm 6 tháng" in " ".join(result.facts)
 
 
+def test_time_served_stops_on_the_day_a_suspension_began() -> None:
+    """Time on suspension does not count: from the arrest to the day it began, when told."""
+    facts = read_case(
+        "Em gái tôi bị bắt ngày 3/2/2023, bị xử 4 năm tù. Từ ngày 20/9/2024 được Tòa cho tạm "
+        "đình chỉ về nhà nuôi con."
+    )
+    assert facts["suspended_on"] == "2024-09-20"
+    case = Case(**{k: v for k, v in facts.items() if k != "crime"})
+    assert "đã chấp hành khoảng 1 năm 7 tháng" in " ".join(assess_reduction(case, TODAY).facts)
+    undated = Case(sentence_kind="on_suspension", sentence_months=48, detention_start="2023-02-03")
+    assert "đã chấp hành" not in " ".join(assess_reduction(undated, TODAY).facts)
+
+
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
