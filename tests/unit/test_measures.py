@@ -78,7 +78,9 @@ def test_time_served_stops_on_the_day_a_suspension_began() -> None:
     assert facts["suspended_on"] == "2024-09-20"
     case = Case(**{k: v for k, v in facts.items() if k != "crime"})
     assert "đã chấp hành khoảng 1 năm 7 tháng" in " ".join(assess_reduction(case, TODAY).facts)
-    undated = Case(sentence_kind="on_suspension", sentence_months=48, detention_start="2023-02-03")
+    undated = Case(
+        sentence_kind="on_suspension", sentence_months=48, detention_start=dt.date(2023, 2, 3)
+    )
     assert "đã chấp hành" not in " ".join(assess_reduction(undated, TODAY).facts)
 
 
