@@ -394,6 +394,8 @@ def _ages(t: CaseText) -> dict[str, int]:
             ages.setdefault("age_at_offence", age - 1 if under else age)
         elif re.search(r"\b(duoi|chua den|chua toi|gan|sap|hon|ngoai|tren)\s*$", before):
             continue  # "dưới 70 tuổi", "chưa đến 70 tuổi": not the age itself
+        elif _writers_own(before) and KIN.search(t.joined):
+            continue  # "tôi năm nay 74 tuổi. Con trai tôi...": the writer's age
         else:
             ages.setdefault("age_now", age)
     if re.search(r"\b(tren|ngoai|hon) 70 tuoi|\b70 tuoi tro len\b", t.joined):
@@ -404,6 +406,20 @@ def _ages(t: CaseText) -> dict[str, int]:
         ):
             ages.setdefault("age_at_offence", 17)
     return ages
+
+
+WRITER = frozenset({"toi", "tui", "minh", "em", "e"})
+AGE_FILLERS = frozenset({"nam", "nay", "hien", "da", "cung", "thi", "la", "duoc"})
+OWNERS = frozenset(
+    {"chong", "ck", "vo", "vk", "con", "bo", "cha", "me", "anh", "chi", "em", "trai", "gai"}
+    | {"ong", "ba", "chau", "cau", "chu", "di", "co", "bac", "nha", "ban"}
+)
+
+
+def _writers_own(before: str) -> bool:
+    """The words before an age name the writer ("tôi năm nay"), not a relative ("con tôi")."""
+    words = list(dropwhile(lambda w: w in AGE_FILLERS, reversed(before.split())))
+    return bool(words) and words[0] in WRITER and (len(words) == 1 or words[1] not in OWNERS)
 
 
 def _told(t: CaseText, start: int) -> bool:

@@ -121,7 +121,11 @@ class Sentence:
 _SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
 # Inside a sentence, a clause that asks after another that asks is a new question:
 # "có được giảm án không, bao lâu thì được xét, làm đơn ở đâu?" asks three things.
-_CLAUSE = re.compile(r",\s+|\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)", re.IGNORECASE)
+# ("không còn", "chưa còn": "no longer", not a new clause.)
+_CLAUSE = re.compile(
+    r",\s+|(?<!không)(?<!khong)(?<!chưa)(?<!chua)(?<!\bko)\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)",
+    re.IGNORECASE,
+)
 # Written without punctuation, a question ends on its last word and the next one starts with a
 # capital: "... có được giảm án không Và nếu muốn được giảm thì phải làm gì".
 _ENDS_QUESTION = frozenset({"không", "ko", "k", "chưa", "ạ", "nhỉ", "vậy", "sao", "gì", "nào"})
@@ -155,6 +159,10 @@ def _interrogative(flat: str) -> bool:
     return any(q.search(_PREFACE.sub(" ", flat)) for q in load_cues().question_words)
 
 
+# A clause of one word and the yes/no ending continues the question before it.
+_LISTED = re.compile(r"\w+ (khong|ko|k|chua)( a| ad| vay| nhi)?")
+
+
 def _questions_in(part: str) -> list[str]:
     """``part`` cut where a second question starts; the words in between stay with the
     question before them."""
@@ -165,6 +173,8 @@ def _questions_in(part: str) -> list[str]:
         asks = (
             bool(flat) and _asks(clause, flat, preface=False) and not clause.rstrip().endswith(",")
         )
+        if _LISTED.fullmatch(flat):
+            asks = False  # "có được miễn, giảm không": one question on a list of two
         if not groups or (asks and asked):
             groups.append([clause])
             asked = asks

@@ -481,3 +481,18 @@ def test_only_a_woman_is_in_the_group_of_mothers(text: str, group: bool) -> None
     facts = read_case(text)
     assert ("pregnant_or_young_child" in (facts.get("priority") or ())) is group
     assert facts.get("sentence_months") != 20
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("Thưa luật sư, tôi năm nay 74 tuổi. Con trai tôi bị xử chung thân, đã giảm.", None),
+        ("em năm nay 30 tuổi, chồng em bị 6 năm tù", None),
+        ("Tôi 45 tuổi, vợ tôi ở tù 4 năm", None),
+        ("tôi 72 tuổi, đang chấp hành án 5 năm", 72),  # the writer is the prisoner
+        ("Em trai tôi 25 tuổi, bị 3 năm tù", 25),
+        ("bố tôi năm nay 72 tuổi, bị 5 năm tù", 72),
+    ],
+)
+def test_the_writers_own_age_is_not_the_prisoners(text: str, age: int | None) -> None:
+    assert read_case(text).get("age_now") == age

@@ -230,3 +230,22 @@ def test_lan_dau_is_no_question_word() -> None:
 def test_a_difference_asked_of_what_came_before_is_about_that_measure() -> None:
     asked = read("Ck e co dc xet tha truoc thoi han k ad? Cai nay khac dac xa ntn a?").questions
     assert [(q.measure, q.facet) for q in asked][-1] == ("early_release", "difference")
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # two things listed are one question; "không còn" is "no longer", not a new clause
+        ("Khoản nợ này có được miễn, giảm không?", ["civil_judgment"]),
+        ("Bây giờ không còn chi cục thi hành án huyện thì tôi nộp ở đâu?", ["civil_judgment"]),
+        # "phải làm những gì" asks, even with no question mark and another word after it
+        ("neu dc tha ve thi phai lam nhung gi o dia phuong a", [None]),
+    ],
+)
+def test_lists_no_longer_and_what_to_do(text: str, asked: list[str | None]) -> None:
+    questions = read(text).questions
+    assert len(questions) == len(asked)
+    assert all(s.asks for s in sentences(text))
+    for question, measure in zip(questions, asked, strict=True):
+        assert measure is None or question.measure == measure
+    assert not any(s.asks for s in sentences("em khong biet phai lam gi nua."))
