@@ -325,9 +325,12 @@ def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | Non
     if "trial" in tied and APPEAL.search(flat):
         return "trial", best[1]  # "kháng cáo xin án treo": the appeal is what is asked about
 
-    def last(measure: str) -> int:
-        ends = [m.end() for p in load_cues().measures[measure]["strong"] for m in p.finditer(flat)]
-        return max(ends, default=-1)
+    def last(measure: str) -> tuple[int, int]:
+        """Where its last cue ends; at the same end, the longer cue ("giấy chứng nhận đặc xá"
+        is about the paper, not about đặc xá)."""
+        strong = load_cues().measures[measure]["strong"]
+        spans = [(m.end(), -m.start()) for p in strong for m in p.finditer(flat)]
+        return max(spans, default=(-1, 0))
 
     return max(tied, key=last), best[1]
 

@@ -182,6 +182,8 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
         ("muốn kháng cáo xin án treo cho cháu thì còn kịp không", "trial"),
         ("án treo có được đặc xá không", "amnesty"),
         ("mẹ già 74 tuổi có được xã cho hưởng trợ cấp không", "out_of_scope"),
+        ("giay chung nhan dac xa ai cap?", "after_release"),  # the paper, not the amnesty
+        ("ve nha roi ck e co phai len xa trinh dien ko", "after_release"),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
@@ -249,3 +251,7 @@ def test_lists_no_longer_and_what_to_do(text: str, asked: list[str | None]) -> N
     for question, measure in zip(questions, asked, strict=True):
         assert measure is None or question.measure == measure
     assert not any(s.asks for s in sentences("em khong biet phai lam gi nua."))
+
+
+def test_which_day_asks_when() -> None:
+    assert read("co ten trong quyet dinh dac xa thi ngay nao dc ve?").main.facet == "timing"
