@@ -380,7 +380,12 @@ def _safety(
     # Questions about the alarm itself ("khiếu nại ở đâu", "có phải nộp tiền không") get the
     # entry of that measure that answers them; the other questions of the message get theirs,
     # but not a sentence that is itself the alarm ("có người đòi 50 triệu để chạy đặc xá").
-    about = [q for q in reading.questions if q.measure in SAFETY_MEASURES[kind]]
+    about = [
+        q
+        for q in reading.questions
+        if q.measure in SAFETY_MEASURES[kind]
+        and (urgent_kind(q.text) is None or any(s.asks for s in sentences(q.text)))
+    ]
     others = [
         q
         for q in reading.questions
