@@ -426,7 +426,11 @@ def _told(t: CaseText, start: int) -> bool:
     """The words at ``start`` state a fact, not what a question asks about."""
     sentence = t.joined[t.joined.rfind("|", 0, start) + 1 :].split("|")[0]
     before = t.joined[:start].split()[-3:]
-    return not ASKS.search(sentence.strip()) or "la" in before
+    return not ASKS.search(sentence.strip()) or bool(STATE_BEFORE & set(before[-2:]))
+
+
+# Words before a fact that state it even inside a question ("ck e bị ung thư ... có được không").
+STATE_BEFORE = frozenset({"la", "bi", "mac", "dang"})
 
 
 def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:

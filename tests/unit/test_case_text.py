@@ -496,3 +496,15 @@ def test_only_a_woman_is_in_the_group_of_mothers(text: str, group: bool) -> None
 )
 def test_the_writers_own_age_is_not_the_prisoners(text: str, age: int | None) -> None:
     assert read_case(text).get("age_now") == age
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("ck e bi ung thu dang o tu co dc uu tien dac xa ko", "serious_illness"),
+        ("bố em là thương binh, có được ưu tiên không", "revolution_merit"),
+    ],
+)
+def test_a_fact_stated_inside_the_question_is_read(text: str, group: str) -> None:
+    """'bị ung thư', 'là thương binh' state the case even in the sentence that asks."""
+    assert group in read_case(text)["priority"]
