@@ -188,7 +188,13 @@ PRIORITY_WORDS: dict[str, tuple[str, ...]] = {
         "o voi me",
     ),
     "severe_disability": ("khuyet tat", "mat nang luc", "han che nang luc"),
-    "sole_breadwinner": ("lao dong duy nhat", "tru cot duy nhat", "hoan canh kho khan"),
+    "sole_breadwinner": (
+        "lao dong duy nhat",
+        "tru cot duy nhat",
+        "hoan canh kho khan",
+        r"chi (co )?(\w+ ){0,2}(di lam|lam ra tien|kiem tien)",
+        r"khong (con )?ai (di lam|lam ra tien|kiem tien)",
+    ),
     "revolution_merit": (
         "liet si",
         "nguoi co cong",

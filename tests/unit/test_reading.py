@@ -184,6 +184,11 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
         ("mẹ già 74 tuổi có được xã cho hưởng trợ cấp không", "out_of_scope"),
         ("giay chung nhan dac xa ai cap?", "after_release"),  # the paper, not the amnesty
         ("ve nha roi ck e co phai len xa trinh dien ko", "after_release"),
+        ("chau e 16 tuoi vua bi cong an huyen tam giu, nha phai lam gi", "detention"),
+        ("toa huyen giai the roi thi nop don o toa nao", "region"),
+        ("bo e dau lung lam, o trai co dc kham benh ko", "prison_life"),
+        ("anh trai e sap cuoi vo, em dang o tu co dc ve du ko", "prison_life"),
+        ("lay trom dien thoai 10 trieu thi bi may nam tu", "trial"),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
