@@ -92,7 +92,23 @@ def explain_not_met(
         for f in failed
     ]
     wanted = next((k for k in keys if k and all(p.entry.key != k for p in picks)), None)
-    general = next((p for p in picks if p.entry.key in GENERAL_AMNESTY), None)
+    # ... and so does a priority group's entry the case does not put the person in
+    groups = {GROUP_ENTRY[g] for g in case.priority or () if g in GROUP_ENTRY}
+    if case.age_now is not None and case.age_now >= 70:
+        groups.add(GROUP_ENTRY["age_70"])
+    general = next(
+        (
+            p
+            for p in picks
+            if p.entry.key in GENERAL_AMNESTY
+            or (
+                p.entry.key in GROUP_ENTRY.values()
+                and p.entry.key not in groups
+                and not ASKS_PRIORITY.search(fold(p.question.text))
+            )
+        ),
+        None,
+    )
     if wanted is None or general is None:
         return picks
     entry = next((e for e in entries if e.key == wanted), None)

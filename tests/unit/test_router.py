@@ -718,3 +718,16 @@ def test_a_question_staff_filed_under_an_entry_gets_it_though_no_word_is_ours(
         )
         session.rollback()
     assert routed.entries == ["prison_other_topics"]
+
+
+def test_a_condition_not_met_is_explained_before_an_unrelated_priority_group(
+    sessions: sessionmaker[Session],
+) -> None:
+    """An excluded crime told: the exclusions answer, not a priority group the words matched."""
+    routed = ask(
+        sessions,
+        "Bố tôi bị xử 8 năm tù về tội tuyên truyền chống nhà nước, nhà chỉ còn mẹ già. Gia đình "
+        "muốn biết bố có được xét đặc xá không?",
+        "ask_conditions",
+    )
+    assert routed.entries[0] == "exclusions_crimes"
