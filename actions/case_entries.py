@@ -227,6 +227,18 @@ HAS_PRIORS = re.compile(
 )
 
 
+# "có thuộc diện này không" after a sentence about a priority group asks about that group.
+THIS_GROUP = re.compile(r"\b(dien|truong hop|nhom|doi tuong) (nay|do|tren)\b")
+
+
+def _asks_priority(question: Question) -> bool:
+    if ASKS_PRIORITY.search(fold(question.text)):
+        return True
+    return bool(
+        THIS_GROUP.search(fold(question.text)) and ASKS_PRIORITY.search(fold(question.context))
+    )
+
+
 def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     groups = set(case.priority or ())
     if case.prior_convictions or HAS_PRIORS.search(fold(text)):
@@ -241,7 +253,7 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     if words:
         question = replace(question, hints=f"{question.hints} {words}".strip())
     asks = question.measure == "amnesty" and question.facet in ("conditions", "overview")
-    if asks and ASKS_PRIORITY.search(fold(question.text)):
+    if asks and _asks_priority(question):
         prefer = tuple(GROUP_ENTRY[g] for g in sorted(groups) if g in GROUP_ENTRY)
         question = replace(question, prefer=prefer)
     ground = question.measure in ("postponement", "suspension") and question.facet in (

@@ -731,3 +731,15 @@ def test_a_condition_not_met_is_explained_before_an_unrelated_priority_group(
         "ask_conditions",
     )
     assert routed.entries[0] == "exclusions_crimes"
+
+
+def test_this_group_after_a_sentence_about_priority_asks_about_that_group(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Vợ tôi đang ở tù 5 năm, ở nhà không còn ai làm ra tiền. Tôi nghe nói lao động duy nhất "
+        "được ưu tiên khi xét đặc xá. Vợ tôi có thuộc diện này không?",
+        "ask_conditions",
+    )
+    assert routed.entries[0] == "conditions_priority_breadwinner"
