@@ -46,6 +46,7 @@ DEV_SETS = (
     "real_style_dev_8.yml",
     "real_style_dev_9.yml",
     "real_style_dev_10.yml",
+    "real_style_dev_11.yml",
 )
 SHORT_DEV_SETS = (
     "short_questions_dev.yml",

@@ -310,6 +310,8 @@ def refers_back(text: str) -> bool:
 # --- Measures and facets -------------------------------------------------------------------------
 
 
+# "... thì có được xét đặc xá không": amnesty is what is asked for, whatever else is told.
+ASKS_AMNESTY = re.compile(r"\bco (duoc|dc|the) (\w+ )?(xet |de nghi )?(dac xa|an xa)\b")
 APPEAL = re.compile(r"\b(khang cao|khang nghi|phuc tham)\b")
 
 
@@ -322,7 +324,7 @@ def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | Non
     tied = [m for m, s in scores.items() if s == best[1]]
     if len(tied) < 2:
         return best
-    if "trial" in tied and APPEAL.search(flat):
+    if "trial" in tied and "amnesty" not in tied and APPEAL.search(flat):
         return "trial", best[1]  # "kháng cáo xin án treo": the appeal is what is asked about
 
     def last(measure: str) -> tuple[int, int]:
@@ -441,6 +443,8 @@ def read(text: str, intent: str | None = None) -> Reading:
     seen: set[str] = set()
     for sentence in asked:
         scores = measure_scores(sentence.flat, own=True, sentenced=sentenced)
+        if ASKS_AMNESTY.search(sentence.flat):  # what "có được ... không" asks for
+            scores["amnesty"] = scores.get("amnesty", 0) + WEIGHTS[("weak", True)]
         own = _asked_about(scores, sentence.flat)
         confident = bool(own and own[1] >= OWN_MEASURE)
         hinted = _hinted(scores, story)

@@ -260,3 +260,16 @@ def test_lists_no_longer_and_what_to_do(text: str, asked: list[str | None]) -> N
 
 def test_which_day_asks_when() -> None:
     assert read("co ten trong quyet dinh dac xa thi ngay nao dc ve?").main.facet == "timing"
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [
+        ("ban an dang bi vien kiem sat khang nghi thi co dc xet dac xa ko", "amnesty"),
+        ("kháng cáo xin án treo có được không", "trial"),
+        ("có người nhận lo đặc xá cho chồng em, có thật không?", "scams"),
+        ("em lo dac xa nam nay khong co", "amnesty"),  # "lo" is worry here
+    ],
+)
+def test_what_is_asked_for(text: str, measure: str) -> None:
+    assert read(text).main.measure == measure
