@@ -96,11 +96,14 @@ def explain_not_met(
     groups = {GROUP_ENTRY[g] for g in case.priority or () if g in GROUP_ENTRY}
     if case.age_now is not None and case.age_now >= 70:
         groups.add(GROUP_ENTRY["age_70"])
+    # ... and when the kind of sentence rules amnesty out, whatever answers "can he" gives way
+    kind_out = "sentence_kind" in failed and wanted == KIND_ENTRY.get(case.sentence_kind or "")
     general = next(
         (
             p
             for p in picks
             if p.entry.key in GENERAL_AMNESTY
+            or (kind_out and p.entry.measure == "amnesty" and p.question.facet == "conditions")
             or (
                 p.entry.key in GROUP_ENTRY.values()
                 and p.entry.key not in groups

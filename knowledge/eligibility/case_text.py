@@ -333,7 +333,25 @@ def _priors(t: CaseText) -> int | None:
     if found and not re.search(r"\b(khong|ko|chua)\s*$", j[: found.start()]):
         word = found.group(1)
         return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    if re.search(r"\bda (duoc )?xoa an tich\b", j):
+        return None  # earlier sentences cleared: no prior conviction to count
+    earlier = PRIOR_TIMES.search(j)
+    if earlier:
+        word = earlier.group("times")
+        return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    again = NTH_TIME.search(j)
+    if again:
+        word = again.group("nth")
+        return (int(word) if word.isdigit() else NUMBER_WORDS.get(word, 0) or 4) - 1
     return None
+
+
+# "trước đó đã 2 lần bị xử tù": two earlier sentences; "đây là lần thứ 3 đi tù": two before.
+_JAILED = r"(bi )?(xu tu|ket an|di tu|phat tu|xu|vao tu|o tu|ngoi tu|bi an)"
+PRIOR_TIMES = re.compile(
+    rf"\b(truoc (do|day)|da|tung)( \w+){{0,3}}? (?P<times>\d|hai|ba|bon) lan {_JAILED}\b"
+)
+NTH_TIME = re.compile(rf"\blan thu (?P<nth>\d|hai|ba|tu|nam)( \w+){{0,3}}? {_JAILED}\b")
 
 
 def _amnestied(t: CaseText) -> bool | None:

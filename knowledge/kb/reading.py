@@ -311,7 +311,9 @@ def refers_back(text: str) -> bool:
 
 
 # "... thì có được xét đặc xá không": amnesty is what is asked for, whatever else is told.
-ASKS_AMNESTY = re.compile(r"\bco (duoc|dc|the) (\w+ )?(xet |de nghi )?(dac xa|an xa)\b")
+ASKS_AMNESTY = re.compile(r"\bco (duoc|dc|the) (\w+ ){0,3}?(xet |de nghi )?(dac xa|an xa)\b")
+# "có được làm đơn (xin đặc xá) không": whether the person may, not how to write it.
+MAY_APPLY = re.compile(r"\bco (duoc|dc) (lam|viet|nop) don( xin)?( \w+){0,8}? (khong|ko|k|chua)\b")
 APPEAL = re.compile(r"\b(khang cao|khang nghi|phuc tham)\b")
 
 
@@ -376,6 +378,8 @@ def measures_named(text: str) -> frozenset[str]:
 
 
 def facet_of(flat: str) -> str | None:
+    if MAY_APPLY.search(flat):
+        return "conditions"
     for facet, patterns in load_cues().facets:
         if any(p.search(flat) for p in patterns):
             return facet

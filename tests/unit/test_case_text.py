@@ -508,3 +508,17 @@ def test_the_writers_own_age_is_not_the_prisoners(text: str, age: int | None) ->
 def test_a_fact_stated_inside_the_question_is_read(text: str, group: str) -> None:
     """'bị ung thư', 'là thương binh' state the case even in the sentence that asks."""
     assert group in read_case(text)["priority"]
+
+
+@pytest.mark.parametrize(
+    ("text", "priors"),
+    [
+        ("Trước đó cháu đã 2 lần bị xử tù vì trộm cắp, chưa được xóa án tích.", 2),
+        ("đây là lần thứ 3 con tôi đi tù", 2),
+        ("em trai đã 2 lần bị xử tù nhưng đã được xóa án tích", None),
+    ],
+)
+def test_earlier_sentences_told_as_times_are_prior_convictions(
+    text: str, priors: int | None
+) -> None:
+    assert read_case(text).get("prior_convictions") == priors

@@ -743,3 +743,16 @@ def test_this_group_after_a_sentence_about_priority_asks_about_that_group(
         "ask_conditions",
     )
     assert routed.entries[0] == "conditions_priority_breadwinner"
+
+
+def test_a_sentence_amnesty_cannot_reach_answers_whether_he_may_apply(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Life not yet commuted: "có được làm đơn không" gets the life-sentence entry."""
+    routed = ask(
+        sessions,
+        "Bố tôi bị tù chung thân, bị bắt từ năm 2018, chưa được giảm lần nào. Đợt đặc xá tới "
+        "bố tôi có được làm đơn không?",
+        "ask_conditions",
+    )
+    assert routed.entries[0] == "conditions_life_sentence"
