@@ -273,3 +273,13 @@ def test_which_day_asks_when() -> None:
 )
 def test_what_is_asked_for(text: str, measure: str) -> None:
     assert read(text).main.measure == measure
+
+
+def test_another_way_home_a_way_to_shorten_and_the_end_of_a_postponement() -> None:
+    asked = read(
+        "Chồng em bị xử 2 năm tù. Có cách nào khác để anh về sớm không? Nếu không thì có cách "
+        "nào rút ngắn, và bao lâu thì được xóa án tích?"
+    ).questions
+    assert [q.measure for q in asked] == ["early_release", "early_release", "record_clearing"]
+    later = read("chi e dang dc hoan thi hanh an. het thoi gian hoan thi phai lam gi").main
+    assert later.measure == "postponement"
