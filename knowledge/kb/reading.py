@@ -310,6 +310,12 @@ def refers_back(text: str) -> bool:
 # --- Measures and facets -------------------------------------------------------------------------
 
 
+# Someone already serving the sentence cannot be granted a postponement, only a suspension.
+IN_PRISON = re.compile(
+    r"\b(dang (o|trong) (trai|tu)|dang (chap|thi) hanh an\b(?! treo)|dang ngoi tu"
+    r"|(dang )?(o|bi giam o|chap hanh an o) trai giam)\b"
+)
+NOT_IN_YET = re.compile(r"\bchua (phai |bi )?(vao trai|di tu|thi hanh|chap hanh|bat di)\b")
 # "... thì có được xét đặc xá không": amnesty is what is asked for, whatever else is told.
 ASKS_AMNESTY = re.compile(r"\bco (duoc|dc|the) (\w+ ){0,3}?(xet |de nghi )?(dac xa|an xa)\b")
 # "có được làm đơn (xin đặc xá) không": whether the person may, not how to write it.
@@ -472,6 +478,8 @@ def read(text: str, intent: str | None = None) -> Reading:
         if measure == "complaints" and treatment:
             measure = "custody_harm"  # a complaint about treatment in custody, not the list
             hints = "khiếu nại tố cáo"
+        if measure == "postponement" and IN_PRISON.search(whole) and not NOT_IN_YET.search(whole):
+            measure = "suspension"  # "xin hoãn" for someone already in prison: tạm đình chỉ
         if measure == "prison_life" and held:
             measure = "detention"  # visits, parcels, money before trial: the detention rules
         if sentence.flat in seen:  # the same question asked twice

@@ -283,3 +283,33 @@ def test_another_way_home_a_way_to_shorten_and_the_end_of_a_postponement() -> No
     assert [q.measure for q in asked] == ["early_release", "early_release", "record_clearing"]
     later = read("chi e dang dc hoan thi hanh an. het thoi gian hoan thi phai lam gi").main
     assert later.measure == "postponement"
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [
+        (
+            "bo e dang o trai giam, an 8 nam, bi suy than. gd muon xin hoan thi hanh an cho bo ve "
+            "nha chua benh thi lam don gui toa nao",
+            "suspension",
+        ),
+        (
+            "Vợ tôi đang chấp hành án 7 năm tù ở trại giam, có thai 4 tháng. Gia đình làm đơn xin "
+            "cho vợ về nhà sinh con thế nào?",
+            "suspension",
+        ),
+        (
+            "Em bị tuyên 2 năm tù, chưa phải vào trại, muốn xin hoãn thì làm đơn ở đâu?",
+            "postponement",
+        ),
+    ],
+)
+def test_a_postponement_asked_for_someone_in_prison_is_a_suspension(
+    text: str, measure: str
+) -> None:
+    assert read(text).main.measure == measure
+
+
+def test_co_bi_khong_asks_even_when_the_sentence_goes_on() -> None:
+    asked = read("neu man han thi vk e co bi truc xuat ve nuoc ko, e muon vk o lai vn").questions
+    assert len(asked) == 1 and asked[0].measure == "foreign"
