@@ -123,7 +123,9 @@ _SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
 # "có được giảm án không, bao lâu thì được xét, làm đơn ở đâu?" asks three things.
 # ("không còn", "chưa còn": "no longer", not a new clause.)
 _CLAUSE = re.compile(
-    r",\s+|(?<!không)(?<!khong)(?<!chưa)(?<!chua)(?<!\bko)\s+(?=(?:và|va|còn|con|hay|hoặc|hoac)\s)",
+    r",\s+|(?<!không)(?<!khong)(?<!chưa)(?<!chua)(?<!\bko)(?<!cho)(?<!của)(?<!cua)(?<!với)"
+    r"\s+(?=(?:và|va|còn|con(?! (?:gái|gai|trai|nhỏ|nho|tôi|toi|em|mình|minh|út|cả|cháu))"
+    r"|hay|hoặc|hoac)\s)",
     re.IGNORECASE,
 )
 # Written without punctuation, a question ends on its last word and the next one starts with a

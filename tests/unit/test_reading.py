@@ -313,3 +313,14 @@ def test_a_postponement_asked_for_someone_in_prison_is_a_suspension(
 def test_co_bi_khong_asks_even_when_the_sentence_goes_on() -> None:
     asked = read("neu man han thi vk e co bi truc xuat ve nuoc ko, e muon vk o lai vn").questions
     assert len(asked) == 1 and asked[0].measure == "foreign"
+
+
+def test_an_in_scope_question_beside_an_out_of_scope_one_keeps_its_measure() -> None:
+    asked = read(
+        "Chồng tôi đang ở tù. Tôi muốn ly hôn thì nộp đơn ở đâu? Trước đó tôi muốn vào trại "
+        "gặp anh, cần mang theo giấy tờ gì, cho con gái đi cùng có được không?"
+    ).questions
+    assert [q.measure for q in asked] == ["out_of_scope", "prison_life", "prison_life"]
+    assert read("vợ chồng được gặp nhau trong phòng riêng ở trại không").main.measure == (
+        "prison_life"
+    )
