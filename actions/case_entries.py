@@ -63,7 +63,15 @@ def measure_entry_for_case(
     leaves the general entry (the conditions) to answer, unless the exclusions were asked."""
     wanted = next((MEASURE_NOT_MET.get(measure, {}).get(f) for f in failed), None)
     general_key = MEASURE_GENERAL.get(measure)
-    general = next((p for p in picks if p.entry.key == general_key), None)
+    general = next(
+        (
+            p
+            for p in picks
+            if p.entry.key == general_key
+            or (wanted and p.entry.measure == measure and p.question.facet == "conditions")
+        ),
+        None,
+    )
     entry = next((e for e in entries if e.key == wanted), None)
     if entry is not None and general is not None and all(p.entry.key != wanted for p in picks):
         return [replace(p, entry=entry) if p is general else p for p in picks]

@@ -756,3 +756,27 @@ def test_a_sentence_amnesty_cannot_reach_answers_whether_he_may_apply(
         "ask_conditions",
     )
     assert routed.entries[0] == "conditions_life_sentence"
+
+
+def test_a_crime_early_release_excludes_answers_whether_it_may_be_had(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Chồng em bị 10 năm tù tội mua bán trái phép chất ma túy. Chồng em có được xét tha tù "
+        "trước thời hạn có điều kiện không?",
+        "ask_other_measures",
+    )
+    assert routed.entries[0] == "early_release_exclusions"
+
+
+def test_a_conditional_release_s_probation_is_not_a_suspended_sentence(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Con tôi được tha tù trước thời hạn có điều kiện, thời gian thử thách còn 2 năm. Có thể "
+        "xin đặc xá để hết thời gian thử thách không?",
+        "ask_conditions",
+    )
+    assert "conditions_suspended_sentence" not in routed.entries
