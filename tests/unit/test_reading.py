@@ -324,3 +324,11 @@ def test_an_in_scope_question_beside_an_out_of_scope_one_keeps_its_measure() -> 
     assert read("vợ chồng được gặp nhau trong phòng riêng ở trại không").main.measure == (
         "prison_life"
     )
+
+
+def test_custody_counted_into_the_sentence_and_its_longest_term_are_detention_questions() -> None:
+    asked = read(
+        "Chồng em bị tạm giam, chưa xét xử. Bị giam hơn 1 năm rồi thì sau này xử có được trừ "
+        "vào án không, và tạm giam kiểu này tối đa được bao lâu?"
+    ).questions
+    assert [q.measure for q in asked] == ["detention", "detention"]
