@@ -175,8 +175,11 @@ def _questions_in(part: str) -> list[str]:
         asks = (
             bool(flat) and _asks(clause, flat, preface=False) and not clause.rstrip().endswith(",")
         )
-        if _LISTED.fullmatch(flat):
-            asks = False  # "có được miễn, giảm không": one question on a list of two
+        if groups and _LISTED.fullmatch(flat):
+            # "có được miễn, giảm không", "... 70 tuổi hay không": the end of the question before
+            groups[-1].append(clause)
+            asked = True
+            continue
         if not groups or (asks and asked):
             groups.append([clause])
             asked = asks

@@ -332,3 +332,16 @@ def test_custody_counted_into_the_sentence_and_its_longest_term_are_detention_qu
         "vào án không, và tạm giam kiểu này tối đa được bao lâu?"
     ).questions
     assert [q.measure for q in asked] == ["detention", "detention"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Không biết ông có thuộc diện ưu tiên vì trên 70 tuổi hay không, và người già phải ở tù "
+        "tối thiểu bao lâu mới được xét?",
+        "Em tôi cần có những điều kiện gì để được xét tha trước thời hạn, và phải chấp hành được "
+        "bao lâu thì mới đủ?",
+    ],
+)
+def test_hay_khong_closes_a_question_and_the_next_clause_asks_again(text: str) -> None:
+    assert len(read(text).questions) == 2
