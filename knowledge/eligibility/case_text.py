@@ -193,13 +193,26 @@ def _detention(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
         (r"(?:ngay|mung|hom) (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
         (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
         (r"(?<![\d/])(\d{1,2})\s*/\s*((?:19|20)\d\d)", "my"),
-        (r"\bnam ((?:19|20)\d\d)", "y"),
+        (r"\b(?:nam|tu) ((?:19|20)\d\d)", "y"),
     )
+    # A date after a detention word first ("bị tạm giam từ tháng 1/2023"); only then one that a
+    # detention word follows ("kết án vào tháng 6/2023 (bị tạm giam từ...)" is the judgment).
+    for cue_after in (False, True) if need_cue else (False,):
+        found = _detention_date(t, forms, need_cue=need_cue, cue_after=cue_after)
+        if found:
+            return found
+    return {}
+
+
+def _detention_date(
+    t: CaseText, forms: tuple[tuple[str, str], ...], *, need_cue: bool, cue_after: bool
+) -> dict[str, Any]:
     for pattern, form in forms:
         for m in re.finditer(pattern, t.folded):
             before = t.folded[max(0, m.start() - 60) : m.start()]
             after = t.folded[m.end() : m.end() + 40]
-            if need_cue and not (DETENTION_CUE.search(before) or DETENTION_AFTER.match(after)):
+            cued = DETENTION_AFTER.match(after) if cue_after else DETENTION_CUE.search(before)
+            if need_cue and not cued:
                 continue
             if RELEASED_BEFORE.search(before):  # "ra tù năm 2008": the end, not the arrest
                 continue

@@ -522,3 +522,18 @@ def test_earlier_sentences_told_as_times_are_prior_convictions(
     text: str, priors: int | None
 ) -> None:
     assert read_case(text).get("prior_convictions") == priors
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chồng em đi tù từ 2022, án 6 năm", {"detention_year": 2022}),
+        (
+            "em trai bị kết án 5 năm tù vào tháng 6/2023 (bị tạm giam từ tháng 1/2023)",
+            {"detention_year": 2023, "detention_month": 1},
+        ),
+    ],
+)
+def test_the_arrest_date_not_the_judgment_date(text: str, expected: dict[str, int]) -> None:
+    facts = read_case(text)
+    assert {k: facts.get(k) for k in expected} == expected
