@@ -183,6 +183,7 @@ def _case_readings(
     if told == {"sentence_kind"} and not about_someone(text):
         return readings  # "những người đang được tạm đình chỉ ... có được không": the rule
     measures = dict.fromkeys(q.measure for q in reading.questions)
+    today = projected(text, today) or today  # "tính đến 30/4/2027 thì ở được bao lâu"
     for measure in measures:
         groups = set(case.priority or ())
         if measure == "suspension" and OTHER_GROUNDS & groups and "serious_illness" not in groups:
@@ -199,6 +200,25 @@ def _case_readings(
                 verdict, _facts_said(case), verdict.missing_labels
             )
     return readings
+
+
+# "tính đến 30/4/2027 thì ở được bao lâu": the time served is reckoned to the day asked about.
+PROJECTED = re.compile(
+    r"\b(?:tinh den|tinh toi|den|toi) (?:ngay )?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(20\d\d)\b"
+)
+AHEAD_DAYS = 3 * 366  # further ahead than this, the date is not a question about time served
+
+
+def projected(text: str, today: dt.date) -> dt.date | None:
+    """A later day the family asks the time served up to, if the message names one."""
+    for m in PROJECTED.finditer(fold(text)):
+        try:
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            continue
+        if today < day <= today + dt.timedelta(days=AHEAD_DAYS):
+            return day
+    return None
 
 
 def _facts_said(case: Case) -> list[str]:

@@ -96,7 +96,7 @@ def _since_arrest(case: Case, today: dt.date) -> Fraction | None:
     return None
 
 
-def _sentence_facts(case: Case, served: Fraction | None) -> list[str]:
+def _sentence_facts(case: Case, served: Fraction | None, today: dt.date | None = None) -> list[str]:
     facts = []
     if case.sentence_kind in ("life", "life_commuted"):
         facts.append(
@@ -114,7 +114,17 @@ def _sentence_facts(case: Case, served: Fraction | None) -> list[str]:
             if case.sentence_months
             else ""
         )
-        facts.append(f"đã chấp hành khoảng {duration_text(served)} ({int(served)} tháng{share})")
+        dated = case.detention_start or case.detention_year
+        until = (
+            " đến ngày tạm đình chỉ"
+            if case.suspended_on
+            else f" tính đến {day_text(today)}"
+            if dated and today and case.served_months is None
+            else ""
+        )
+        facts.append(
+            f"đã chấp hành khoảng {duration_text(served)}{until} ({int(served)} tháng{share})"
+        )
     return facts
 
 
@@ -197,7 +207,7 @@ def assess_reduction(case: Case, today: dt.date) -> Assessment:
             source,
         )
     )
-    facts = _sentence_facts(case, served)
+    facts = _sentence_facts(case, served, today)
     if case.sentence_months:
         facts.append(
             f"dù giảm nhiều lần vẫn phải ở tù thực tế ít nhất {_share_text(floor)} mức án "
@@ -326,7 +336,10 @@ def assess_early_release(case: Case, today: dt.date) -> Assessment:
         )
     )
     return Assessment(
-        "early_release", tuple(_sentence_facts(case, served)), tuple(checks), _outcome(checks)
+        "early_release",
+        tuple(_sentence_facts(case, served, today)),
+        tuple(checks),
+        _outcome(checks),
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.case_entries import is_minor
-from actions.router import Routed, case_of, route
+from actions.router import Routed, case_of, projected, route
 from knowledge.db import create_schema, make_engine
 from knowledge.kb.loader import read_entries, read_laws, read_rounds, sync
 from knowledge.kb.queries import entry_by_key
@@ -780,3 +780,28 @@ def test_a_conditional_release_s_probation_is_not_a_suspended_sentence(
         "ask_conditions",
     )
     assert "conditions_suspended_sentence" not in routed.entries
+
+
+def test_time_served_is_reckoned_to_a_later_day_the_family_asks_about(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Em trai em án 4 năm, bị bắt 19/9/2024. Tính đến 30/4/2027 thì nó ở được bao lâu, có đủ "
+        "xét đặc xá không?",
+        "ask_conditions",
+    )
+    text = "\n".join(routed.messages)
+    assert "2 năm 7 tháng" in text and "30/04/2027" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("tính đến 30/4/2027 thì được bao lâu", dt.date(2027, 4, 30)),
+        ("bị bắt ngày 19/9/2024", None),  # a past day is not a projection
+        ("đến 1/1/2035 thì sao", None),  # too far ahead
+    ],
+)
+def test_projected_day(text: str, day: dt.date | None) -> None:
+    assert projected(text, dt.date(2026, 12, 6)) == day
