@@ -62,7 +62,7 @@ from knowledge.eligibility.case_words import (
     starts_at,
     without_suppositions,
 )
-from knowledge.eligibility.durations import duration_spans, parse_sentence
+from knowledge.eligibility.durations import duration_spans, kind_named
 from knowledge.eligibility.evaluator import crime_codes
 from knowledge.eligibility.round_rules import load_law
 from vietnamese.text import fold, normalize
@@ -147,7 +147,7 @@ def _kind(t: CaseText, sentence_months: int | None) -> str | None:
         return "life_commuted" if LIFE_REDUCED.search(t.joined) and not not_reduced else "life"
     if re.search(r"\b(tu|an) co thoi han\b", t.joined):
         return "fixed_term"
-    kind = parse_sentence(t.joined).kind
+    kind = kind_named(t.joined)  # ("không biết có đúng không" elsewhere hides nothing)
     if kind in ASKED_FOR and not _told_as_state(t, ASKED_FOR[kind]):
         kind = None  # "có nên xin tạm đình chỉ không": asked for, not what the person is under
     if kind is None and sentence_months:

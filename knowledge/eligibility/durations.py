@@ -180,6 +180,12 @@ def _months(text: str) -> Fraction | None:
     return spans[0].months if spans else None
 
 
+def kind_named(text: str) -> str | None:
+    """The kind of sentence a free text names ("tù treo", "tạm đình chỉ"...), if any."""
+    folded = _plain(text)
+    return next((k for words, k in KIND_WORDS if re.search(rf"\b{words}\b", folded)), None)
+
+
 def parse_sentence(text: str) -> Sentence:
     """Length and kind of a sentence: "6 năm" -> (72, None); "chung thân" -> (None, "life").
 

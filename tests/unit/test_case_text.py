@@ -537,3 +537,11 @@ def test_earlier_sentences_told_as_times_are_prior_convictions(
 def test_the_arrest_date_not_the_judgment_date(text: str, expected: dict[str, int]) -> None:
     facts = read_case(text)
     assert {k: facts.get(k) for k in expected} == expected
+
+
+def test_a_dont_know_elsewhere_does_not_hide_the_kind_of_sentence() -> None:
+    text = (
+        "Cháu bị xử 2 năm tù nhưng cho hưởng án treo. Có người bảo đặc xá thì khỏi thử thách, "
+        "không biết có đúng không?"
+    )
+    assert read_case(text)["sentence_kind"] == "suspended"
