@@ -111,7 +111,11 @@ def explain_not_met(
             p
             for p in picks
             if p.entry.key in GENERAL_AMNESTY
-            or (kind_out and p.entry.measure == "amnesty" and p.question.facet == "conditions")
+            or (
+                kind_out
+                and p.entry.measure == "amnesty"
+                and p.question.facet in ("conditions", "overview")
+            )
             or (
                 p.entry.key in GROUP_ENTRY.values()
                 and p.entry.key not in groups

@@ -805,3 +805,15 @@ def test_time_served_is_reckoned_to_a_later_day_the_family_asks_about(
 )
 def test_projected_day(text: str, day: dt.date | None) -> None:
     assert projected(text, dt.date(2026, 12, 6)) == day
+
+
+def test_amnesty_mentioned_by_someone_on_a_suspended_sentence_gets_why_not(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Cháu tôi bị xử 2 năm tù nhưng cho hưởng án treo. Có người bảo nếu có đợt đặc xá thì "
+        "cháu cũng được xét để khỏi phải chịu thử thách nữa, không biết có đúng không?",
+        "ask_conditions",
+    )
+    assert "conditions_suspended_sentence" in routed.entries
