@@ -7,7 +7,6 @@ it. Cue words are read on folded text, so they work with or without diacritics."
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from fractions import Fraction
@@ -15,7 +14,9 @@ from functools import lru_cache
 from itertools import dropwhile
 from typing import Any
 
+from knowledge.eligibility.case_dates import detention_dates, suspended_on
 from knowledge.eligibility.case_history import complied, read_history
+from knowledge.eligibility.case_kind import sentence_kind
 from knowledge.eligibility.case_words import (
     AMNESTIED,
     ASKING,
@@ -23,14 +24,11 @@ from knowledge.eligibility.case_words import (
     BREAKS,
     CIVIL_CUES,
     CIVIL_STATUS,
-    DETENTION_AFTER,
-    DETENTION_CUE,
     DONT_KNOW,
     FINE_CUES,
     FINE_STATUS,
     IGNORED,
     KIN,
-    LIFE_REDUCED,
     MEN,
     NEG,
     NEVER_AMNESTIED,
@@ -43,7 +41,6 @@ from knowledge.eligibility.case_words import (
     RATING_CUES,
     RATINGS,
     REDUCED_BY,
-    RELEASED_BEFORE,
     REMAINING,
     ROLE_AFTER,
     ROLE_BEFORE,
@@ -62,7 +59,7 @@ from knowledge.eligibility.case_words import (
     starts_at,
     without_suppositions,
 )
-from knowledge.eligibility.durations import duration_spans, kind_named
+from knowledge.eligibility.durations import duration_spans
 from knowledge.eligibility.evaluator import crime_codes
 from knowledge.eligibility.round_rules import load_law
 from vietnamese.text import fold, normalize
@@ -111,7 +108,7 @@ def length_roles(text: str) -> list[tuple[str | None, int]]:
 
 def detention_in(text: str) -> dict[str, Any]:
     """A date, month or year of detention given as an answer ("2/9/2021", "tháng 3/2020")."""
-    return _detention(prepare(text), need_cue=False)
+    return detention_dates(prepare(text), need_cue=False)
 
 
 def _lengths(t: CaseText) -> dict[str, int]:
@@ -139,95 +136,6 @@ def _lengths(t: CaseText) -> dict[str, int]:
     served = None if served and sentence and served > sentence else served  # misread: ask
     found = {"sentence_months": sentence, "served_months": served}
     return {k: int(v + Fraction(1, 2)) for k, v in found.items() if v is not None and v > 0}
-
-
-def _kind(t: CaseText, sentence_months: int | None) -> str | None:
-    if re.search(r"(?<!khong phai )\bchung than\b", t.joined):
-        not_reduced = re.search(r"\b(chua|khong|ko) (duoc )?giam\b", t.joined)
-        return "life_commuted" if LIFE_REDUCED.search(t.joined) and not not_reduced else "life"
-    if re.search(r"\b(tu|an) co thoi han\b", t.joined):
-        return "fixed_term"
-    kind = kind_named(t.joined)  # ("không biết có đúng không" elsewhere hides nothing)
-    if kind in ASKED_FOR and not _told_as_state(t, ASKED_FOR[kind]):
-        kind = None  # "có nên xin tạm đình chỉ không": asked for, not what the person is under
-    if kind is None and sentence_months:
-        return "fixed_term"
-    return kind
-
-
-# Kinds a family may ask for rather than tell ("có nên xin tạm đình chỉ", "có được hoãn không",
-# "có được hưởng án treo không"), with their words; and the words that make a mention a request.
-ASKED_FOR = {
-    "postponed": (("hoan",),),
-    "on_suspension": (("tam", "dinh", "chi"),),
-    "suspended": (("an", "treo"), ("tu", "treo")),
-}
-REQUEST = frozenset({"xin", "nen", "muon", "the", "huong", "cho", "nghi", "don", "khi", "neu"})
-STATE = frozenset({"dang", "da", "roi", "bi", "xu", "tuyen"})
-
-
-def _told_as_state(t: CaseText, forms: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether one mention of the kind tells the person's state ("đang được tạm đình chỉ", "bị 2
-    năm tù treo") rather than a request or a question about it ("có nên xin tạm đình chỉ")."""
-    words = t.plain
-    breaks = [i for i, w in enumerate(words) if w in BREAKS]
-    for form in forms:
-        for k in positions(words, form):
-            start = max((i for i in breaks if i < k), default=-1) + 1
-            end = min((i for i in breaks if i > k), default=len(words))
-            near = words[max(start, k - 6) : k]
-            length = words[max(start, k - 6) : min(end, k + len(form) + 3)]  # "2 năm tù treo"
-            if STATE & set(near) or (form != ("hoan",) and any(w.isdigit() for w in length)):
-                return True
-            if REQUEST & set(near[-3:]) or near[-2:] == ["co", "duoc"]:
-                continue
-            if not ASKS.search(" ".join(words[k:end])):
-                return True
-    return False
-
-
-def _detention(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
-    """The day (or month, or year) of arrest or custody, when a detention word comes before."""
-    forms = (
-        (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", "dmy"),
-        (r"(?:ngay|mung|hom) (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)", "dmy"),
-        (r"thang (\d{1,2})\s*(?:/|-|nam)?\s*((?:19|20)\d\d)", "my"),
-        (r"(?<![\d/])(\d{1,2})\s*/\s*((?:19|20)\d\d)", "my"),
-        (r"\b(?:nam|tu) ((?:19|20)\d\d)", "y"),
-    )
-    # A date after a detention word first ("bị tạm giam từ tháng 1/2023"); only then one that a
-    # detention word follows ("kết án vào tháng 6/2023 (bị tạm giam từ...)" is the judgment).
-    for cue_after in (False, True) if need_cue else (False,):
-        found = _detention_date(t, forms, need_cue=need_cue, cue_after=cue_after)
-        if found:
-            return found
-    return {}
-
-
-def _detention_date(
-    t: CaseText, forms: tuple[tuple[str, str], ...], *, need_cue: bool, cue_after: bool
-) -> dict[str, Any]:
-    for pattern, form in forms:
-        for m in re.finditer(pattern, t.folded):
-            before = t.folded[max(0, m.start() - 60) : m.start()]
-            after = t.folded[m.end() : m.end() + 40]
-            cued = DETENTION_AFTER.match(after) if cue_after else DETENTION_CUE.search(before)
-            if need_cue and not cued:
-                continue
-            if RELEASED_BEFORE.search(before):  # "ra tù năm 2008": the end, not the arrest
-                continue
-            numbers = [int(g) for g in m.groups()]
-            try:
-                if form == "dmy":
-                    day, month, year = numbers
-                    return {"detention_start": dt.date(year, month, day).isoformat()}
-                if form == "my" and 1 <= numbers[0] <= 12:
-                    return {"detention_year": numbers[1], "detention_month": numbers[0]}
-                if form == "y":
-                    return {"detention_year": numbers[0]}
-            except ValueError:
-                continue
-    return {}
 
 
 # --- Crime, rating, payments -------------------------------------------------------------------
@@ -488,27 +396,6 @@ def _priority(t: CaseText, ages: dict[str, int]) -> frozenset[str] | None:
     return frozenset() if said_none else None
 
 
-_DAY = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)"
-# "từ ngày 20/9/2024 được Tòa cho tạm đình chỉ", "tạm đình chỉ từ ngày 20/9/2024".
-SUSPENDED_ON = (
-    re.compile(rf"{_DAY}[^.;?!|]{{0,30}}?\btam dinh chi\b"),
-    re.compile(rf"\btam dinh chi\b[^.;?!|]{{0,30}}?\b(?:tu|ke tu|ngay)\s+(?:ngay\s+)?{_DAY}"),
-)
-
-
-def _suspended_on(t: CaseText) -> str | None:
-    """The day a suspension began, when the message dates it."""
-    for pattern in SUSPENDED_ON:
-        m = pattern.search(t.folded)
-        if m:
-            day, month, year = (int(g) for g in m.groups())
-            try:
-                return dt.date(year, month, day).isoformat()
-            except ValueError:
-                return None
-    return None
-
-
 # --- The round ---------------------------------------------------------------------------------
 
 
@@ -572,13 +459,15 @@ def read_case(text: str) -> dict[str, Any]:
     t = prepare(text)
     told = prepare(without_suppositions(text))  # the conditions, not those only supposed
     facts: dict[str, Any] = dict(_lengths(t))
-    facts["sentence_kind"] = _kind(t, facts.get("sentence_months"))
+    facts["sentence_kind"] = sentence_kind(
+        told, facts.get("sentence_months")
+    )  # not one only supposed
     if facts["sentence_kind"] == "life":
         facts.pop("sentence_months", None)  # a length then is time served, never the sentence
     ages = _ages(told)
     fines = _status(told, FINE_CUES, FINE_STATUS)
     civil = _status(told, CIVIL_CUES, CIVIL_STATUS)
-    facts |= _detention(t) | ages
+    facts |= detention_dates(t) | ages
     facts |= {
         "crime": _crime(t),
         "rating": _rating(told),
@@ -591,7 +480,7 @@ def read_case(text: str) -> dict[str, Any]:
         "complied_on_suspension": complied(told)
         if facts["sentence_kind"] == "on_suspension"
         else None,
-        "suspended_on": _suspended_on(t) if facts["sentence_kind"] == "on_suspension" else None,
+        "suspended_on": suspended_on(t) if facts["sentence_kind"] == "on_suspension" else None,
         "under_protest": _protest(told),
         "priority": _priority(told, ages),
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.kb.asked_for import APPEAL, ASKS_AMNESTY, IN_PRISON, MAY_APPLY, NOT_IN_YET
 from vietnamese.text import fold, normalize
 
 CUES_FILE = Path(__file__).resolve().parent / "cues.yml"
@@ -313,19 +314,6 @@ def refers_back(text: str) -> bool:
 
 
 # --- Measures and facets -------------------------------------------------------------------------
-
-
-# Someone already serving the sentence cannot be granted a postponement, only a suspension.
-IN_PRISON = re.compile(
-    r"\b(dang (o|trong) (trai|tu)|dang (chap|thi) hanh an\b(?! treo)|dang ngoi tu"
-    r"|(dang )?(o|bi giam o|chap hanh an o) trai giam)\b"
-)
-NOT_IN_YET = re.compile(r"\bchua (phai |bi )?(vao trai|di tu|thi hanh|chap hanh|bat di)\b")
-# "... thì có được xét đặc xá không": amnesty is what is asked for, whatever else is told.
-ASKS_AMNESTY = re.compile(r"\bco (duoc|dc|the) (\w+ ){0,3}?(xet |de nghi )?(dac xa|an xa)\b")
-# "có được làm đơn (xin đặc xá) không": whether the person may, not how to write it.
-MAY_APPLY = re.compile(r"\bco (duoc|dc) (lam|viet|nop) don( xin)?( \w+){0,8}? (khong|ko|k|chua)\b")
-APPEAL = re.compile(r"\b(khang cao|khang nghi|phuc tham)\b")
 
 
 def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | None:

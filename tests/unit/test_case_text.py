@@ -545,3 +545,11 @@ def test_a_dont_know_elsewhere_does_not_hide_the_kind_of_sentence() -> None:
         "không biết có đúng không?"
     )
     assert read_case(text)["sentence_kind"] == "suspended"
+
+
+def test_a_kind_of_sentence_only_supposed_is_not_the_one_told() -> None:
+    text = (
+        "Anh tôi bị tuyên tử hình năm 2023, chưa thi hành. Nếu được chuyển thành chung thân thì "
+        "sau này có cơ hội ra tù không?"
+    )
+    assert read_case(text)["sentence_kind"] == "death"
