@@ -189,6 +189,7 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
         ("bo e dau lung lam, o trai co dc kham benh ko", "prison_life"),
         ("anh trai e sap cuoi vo, em dang o tu co dc ve du ko", "prison_life"),
         ("lay trom dien thoai 10 trieu thi bi may nam tu", "trial"),
+        ("a e ra tu nam ngoai, gio muon di xkld dai loan dc ko", "after_release"),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
