@@ -278,7 +278,8 @@ def route(
     if not understood and intent in ("affirm", "deny"):
         return Routed("anything_else", [ANYTHING_ELSE])
     questions = [
-        with_case_words(q, case, question_text) for q in _with_years(reading, session, today)
+        with_case_words(q, case, question_text)
+        for q in _with_years(reading, session, today, question_text)
     ]
     story = [m for m, score in reading.scores.items() if score >= OWN_MEASURE]
     story = [m for m in story if NOT_BESIDE.get(m) not in story]
@@ -319,16 +320,28 @@ def topic_overview(intent: str, *, session: Session, settings: Settings) -> Rout
     return _routed("answer", composed, [Pick(question, first, 0.0)], question.text, {})
 
 
-def _with_years(reading: Reading, session: Session, today: dt.date) -> list[Question]:
+def _with_years(
+    reading: Reading, session: Session, today: dt.date, text: str = ""
+) -> list[Question]:
     """Amnesty questions with the year their own time words mean ("năm ngoái" → 2025), so the
-    entry of that round ranks first (a date in the story, "bị bắt từ 8/2024", is not a round)."""
+    entry of that round ranks first (a date in the story, "bị bắt từ 8/2024", is not a round);
+    "đợt đó" means the round the story names."""
     rounds = round_calendar(session)
+    story_round = round_named(text, None)
     questions = []
     for q in reading.questions:
         answer = resolve(q.text, rounds, today) if q.measure == "amnesty" else None
         years = " ".join(sorted({r[:4] for r in answer.rounds})) if answer else ""
+        that_round = story_round and q.facet != "timing" and THAT_ROUND.search(fold(q.text))
+        if not years and q.measure == "amnesty" and that_round:
+            years = ROUND_WORDS.get(story_round, story_round)
         questions.append(replace(q, text=f"{q.text} năm {years}") if years else q)
     return questions
+
+
+# "Đợt đó cả nước có bao nhiêu người": the round the story named before.
+THAT_ROUND = re.compile(r"\bdot (do|ay|kia)\b")
+ROUND_WORDS = {"2025-1": "2025 dịp 30/4", "2025-2": "2025 dịp 2/9"}
 
 
 def _answer(

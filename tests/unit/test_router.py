@@ -817,3 +817,13 @@ def test_amnesty_mentioned_by_someone_on_a_suspended_sentence_gets_why_not(
         "ask_conditions",
     )
     assert "conditions_suspended_sentence" in routed.entries
+
+
+def test_that_round_is_the_round_the_story_named(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Đợt đặc xá dịp 30/4/2025 chồng em không có tên. Đợt đó cả nước có bao nhiêu người được "
+        "đặc xá?",
+        "ask_results",
+    )
+    assert routed.entries[0] == "results_2025_round1"
