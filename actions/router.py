@@ -332,8 +332,8 @@ def _with_years(
     for q in reading.questions:
         answer = resolve(q.text, rounds, today) if q.measure == "amnesty" else None
         years = " ".join(sorted({r[:4] for r in answer.rounds})) if answer else ""
-        that_round = story_round and q.facet != "timing" and THAT_ROUND.search(fold(q.text))
-        if not years and q.measure == "amnesty" and that_round:
+        that_round = q.facet != "timing" and THAT_ROUND.search(fold(q.text))
+        if not years and q.measure == "amnesty" and story_round and that_round:
             years = ROUND_WORDS.get(story_round, story_round)
         questions.append(replace(q, text=f"{q.text} năm {years}") if years else q)
     return questions
