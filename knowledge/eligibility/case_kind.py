@@ -31,13 +31,16 @@ ASKED_FOR = {
     "on_suspension": (("tam", "dinh", "chi"),),
     "suspended": (("an", "treo"), ("tu", "treo")),
 }
-REQUEST = frozenset({"xin", "nen", "muon", "the", "huong", "cho", "nghi", "don", "khi", "neu"})
+REQUEST = frozenset({"xin", "nen", "muon", "nghi", "don", "khi", "neu"})
 STATE = frozenset({"dang", "da", "roi", "bi", "xu", "tuyen"})
+GRANTED = frozenset({"duoc", "dc"})  # "được (Tòa cho) tạm đình chỉ": granted, unless "có được"
+MAY = re.compile(r"\bco (duoc|dc|the)\b")
 
 
 def _told_as_state(t: CaseText, forms: tuple[tuple[str, ...], ...]) -> bool:
     """Whether one mention of the kind tells the person's state ("đang được tạm đình chỉ", "bị 2
-    năm tù treo") rather than a request or a question about it ("có nên xin tạm đình chỉ")."""
+    năm tù treo", "được Tòa cho tạm đình chỉ") rather than a request or a question about it ("có
+    nên xin tạm đình chỉ", "có được hưởng án treo không")."""
     words = t.plain
     breaks = [i for i, w in enumerate(words) if w in BREAKS]
     for form in forms:
@@ -48,8 +51,8 @@ def _told_as_state(t: CaseText, forms: tuple[tuple[str, ...], ...]) -> bool:
             length = words[max(start, k - 6) : min(end, k + len(form) + 3)]  # "2 năm tù treo"
             if STATE & set(near) or (form != ("hoan",) and any(w.isdigit() for w in length)):
                 return True
-            if REQUEST & set(near[-3:]) or near[-2:] == ["co", "duoc"]:
+            if MAY.search(" ".join(near[-4:])) or REQUEST & set(near[-3:]):
                 continue
-            if not ASKS.search(" ".join(words[k:end])):
+            if GRANTED & set(near) or not ASKS.search(" ".join(words[k:end])):
                 return True
     return False

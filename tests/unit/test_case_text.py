@@ -457,6 +457,11 @@ def test_the_worst_quarter_told_counts(text: str, rating: str | None) -> None:
         ("Chồng em được hoãn thi hành án 1 năm vì vợ sinh con. Hết hoãn thì sao?", "postponed"),
         ("ck e an treo 3 nam thi co dc xoa an tich ko", "suspended"),
         ("Con tôi bị 2 năm tù treo, bao lâu thì xóa án tích?", "suspended"),
+        ("Con tôi được hưởng án treo, có được đặc xá không", "suspended"),
+        (
+            "sau mot thoi gian o trai thi bo dc toa cho tam dinh chi, gio dang o nha",
+            "on_suspension",
+        ),
     ],
 )
 def test_a_measure_asked_for_is_not_the_state_told(text: str, kind: str) -> None:
