@@ -352,6 +352,7 @@ AGE_FILLERS = frozenset({"nam", "nay", "hien", "da", "cung", "thi", "la", "duoc"
 OWNERS = frozenset(
     {"chong", "ck", "vo", "vk", "con", "bo", "cha", "me", "anh", "chi", "em", "trai", "gai"}
     | {"ong", "ba", "chau", "cau", "chu", "di", "co", "bac", "nha", "ban"}
+    | {"noi", "ngoai", "ruot", "ho", "re", "dau", "nuoi", "ke"}  # "ông nội em", "anh rể tôi"
 )
 
 

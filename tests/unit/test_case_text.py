@@ -558,3 +558,8 @@ def test_a_kind_of_sentence_only_supposed_is_not_the_one_told() -> None:
         "sau này có cơ hội ra tù không?"
     )
     assert read_case(text)["sentence_kind"] == "death"
+
+
+def test_a_grandfather_s_age_is_his_not_the_writer_s() -> None:
+    facts = read_case("Chao chi, ong noi em nam nay 72 tuoi roi, bi an 9 nam tu toi trom cap.")
+    assert facts.get("age_now") == 72
