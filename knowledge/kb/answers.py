@@ -3,6 +3,7 @@ configured department and contact filled in, and phone-sized messages (``compose
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -78,10 +79,11 @@ def citation_line(citations: Iterable[Mapping[str, Any]]) -> str:
     Điều 63 khoản 1, 3, Điều 64"); a bare article is dropped where a clause of it is cited."""
     documents: dict[str, list[str]] = {}
     for c in citations:
-        for document, where in _documents_and_places(c):
+        for document, places in _documents_and_places(c):
             wheres = documents.setdefault(document, [])
-            if where and where not in wheres:
-                wheres.append(where)
+            for where in re.split(r",\s*(?=Điều )", places):  # "Điều 36, Điều 37": each once
+                if where and where not in wheres:
+                    wheres.append(where)
     parts = []
     for document, wheres in documents.items():
         kept = [w for w in wheres if not any(o != w and o.startswith(f"{w} ") for o in wheres)]

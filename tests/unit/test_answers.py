@@ -48,11 +48,13 @@ def test_the_source_line_names_each_document_once_with_its_articles() -> None:
             {"document": code, "article": "Điều 64"},
             # a rule's source in one string, under the short name of the same law
             {"document": "Luật Đặc xá 2018, Điều 11 khoản 1 điểm c; Điều 14 khoản 3"},
+            # articles listed in one string are each named once ("Điều 14, Điều 15")
+            {"document": "Luật Đặc xá 2018, Điều 14 khoản 3, Điều 15"},
         ]
     )
     assert line == (
         "Nguồn: Bộ luật Hình sự 2015, Điều 63 khoản 1, 3, Điều 64; Luật Đặc xá số 30/2018/QH14, "
-        "Điều 11 khoản 1 điểm c, Điều 14 khoản 3."
+        "Điều 11 khoản 1 điểm c, Điều 14 khoản 3, Điều 15."
     )
 
 
