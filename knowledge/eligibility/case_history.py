@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from fractions import Fraction
 from typing import Any
 
-from knowledge.eligibility.case_words import NEG, CaseText
+from knowledge.eligibility.case_words import ASKS, NEG, CaseText
 from knowledge.eligibility.suspension import listed_illness
 
 _RELEASE = (
@@ -135,3 +136,23 @@ def read_history(t: CaseText) -> dict[str, Any]:
         r"\b(chua (duoc |tung )?(xet )?giam( an)?( lan nao)?)\b",
     )
     return {k: v for k, v in facts.items() if v is not None}
+
+
+# "đã chấp hành được 2/3 thời gian", "ở được hơn một nửa án": a share of the sentence served;
+# not a share required ("phải chấp hành được 1/2 mới được xét").
+SHARE_SERVED = re.compile(
+    r"(?<!phai )(?<!can )(?<!toi thieu )(?<!it nhat )\b(duoc|qua|het|hon) (hon |qua )?"
+    r"(?:(?P<num>[1-4]) ?/ ?(?P<den>[2-5])|(?P<half>mot nua|nua))\b(?! (nam|thang|ngay))"
+)
+
+
+def share_served(t: CaseText) -> Fraction | None:
+    """The share of the sentence the message says was served, if it gives one."""
+    for clause in re.split(r"[.,;?!\n]", t.folded):
+        m = SHARE_SERVED.search(clause)
+        if m and not ASKS.search(clause.strip()) and not re.search(r"\b(phai|can|moi)\b", clause):
+            if m.group("half"):
+                return Fraction(1, 2)
+            share = Fraction(int(m.group("num")), int(m.group("den")))
+            return share if share < 1 else None
+    return None

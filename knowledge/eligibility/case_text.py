@@ -15,7 +15,7 @@ from itertools import dropwhile
 from typing import Any
 
 from knowledge.eligibility.case_dates import detention_dates, suspended_on
-from knowledge.eligibility.case_history import complied, read_history
+from knowledge.eligibility.case_history import complied, read_history, share_served
 from knowledge.eligibility.case_kind import sentence_kind
 from knowledge.eligibility.case_words import (
     AMNESTIED,
@@ -460,6 +460,9 @@ def read_case(text: str) -> dict[str, Any]:
     t = prepare(text)
     told = prepare(without_suppositions(text))  # the conditions, not those only supposed
     facts: dict[str, Any] = dict(_lengths(t))
+    share = share_served(told)
+    if share and facts.get("sentence_months") and "served_months" not in facts:
+        facts["served_months"] = int(facts["sentence_months"] * share)  # "được 2/3 thời gian"
     facts["sentence_kind"] = sentence_kind(
         told, facts.get("sentence_months")
     )  # not one only supposed

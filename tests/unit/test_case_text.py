@@ -563,3 +563,18 @@ def test_a_kind_of_sentence_only_supposed_is_not_the_one_told() -> None:
 def test_a_grandfather_s_age_is_his_not_the_writer_s() -> None:
     facts = read_case("Chao chi, ong noi em nam nay 72 tuoi roi, bi an 9 nam tu toi trom cap.")
     assert facts.get("age_now") == 72
+
+
+@pytest.mark.parametrize(
+    ("text", "served"),
+    [
+        ("bị tuyên 6 năm, hiện đã chấp hành được 2/3 thời gian", 48),
+        ("án 9 năm tù, đã ở trại được một nửa thời gian", 54),
+        ("án 8 năm, được hơn 1/2 rồi", 48),
+        ("án 6 năm, phải chấp hành được 1/2 mới được xét à?", None),  # a share required
+        ("án 6 năm, chấp hành được 1/2 chưa?", None),  # asked
+        ("án 6 năm, ngày 1/2 bị bắt", None),  # a date
+    ],
+)
+def test_a_share_of_the_sentence_served(text: str, served: int | None) -> None:
+    assert read_case(text).get("served_months") == served
