@@ -184,9 +184,10 @@ def _case_readings(
         return readings  # "những người đang được tạm đình chỉ ... có được không": the rule
     measures = dict.fromkeys(q.measure for q in reading.questions)
     today = projected(text, today) or today  # "tính đến 30/4/2027 thì ở được bao lâu"
+    groups = set(case.priority or ())
+    other_ground = bool(OTHER_GROUNDS & groups) and "serious_illness" not in groups
     for measure in measures:
-        groups = set(case.priority or ())
-        if measure == "suspension" and OTHER_GROUNDS & groups and "serious_illness" not in groups:
+        if measure == "suspension" and other_ground:
             continue  # the illness check is not the question for a mother or a breadwinner
         if measure in CALCULATORS and (tells_case(facts) or measure == "suspension"):
             readings[measure] = reading_of(CALCULATORS[measure](case, today))
