@@ -489,21 +489,6 @@ def test_only_a_woman_is_in_the_group_of_mothers(text: str, group: bool) -> None
 
 
 @pytest.mark.parametrize(
-    ("text", "age"),
-    [
-        ("Thưa luật sư, tôi năm nay 74 tuổi. Con trai tôi bị xử chung thân, đã giảm.", None),
-        ("em năm nay 30 tuổi, chồng em bị 6 năm tù", None),
-        ("Tôi 45 tuổi, vợ tôi ở tù 4 năm", None),
-        ("tôi 72 tuổi, đang chấp hành án 5 năm", 72),  # the writer is the prisoner
-        ("Em trai tôi 25 tuổi, bị 3 năm tù", 25),
-        ("bố tôi năm nay 72 tuổi, bị 5 năm tù", 72),
-    ],
-)
-def test_the_writers_own_age_is_not_the_prisoners(text: str, age: int | None) -> None:
-    assert read_case(text).get("age_now") == age
-
-
-@pytest.mark.parametrize(
     ("text", "group"),
     [
         ("ck e bi ung thu dang o tu co dc uu tien dac xa ko", "serious_illness"),
@@ -513,20 +498,6 @@ def test_the_writers_own_age_is_not_the_prisoners(text: str, age: int | None) ->
 def test_a_fact_stated_inside_the_question_is_read(text: str, group: str) -> None:
     """'bị ung thư', 'là thương binh' state the case even in the sentence that asks."""
     assert group in read_case(text)["priority"]
-
-
-@pytest.mark.parametrize(
-    ("text", "priors"),
-    [
-        ("Trước đó cháu đã 2 lần bị xử tù vì trộm cắp, chưa được xóa án tích.", 2),
-        ("đây là lần thứ 3 con tôi đi tù", 2),
-        ("em trai đã 2 lần bị xử tù nhưng đã được xóa án tích", None),
-    ],
-)
-def test_earlier_sentences_told_as_times_are_prior_convictions(
-    text: str, priors: int | None
-) -> None:
-    assert read_case(text).get("prior_convictions") == priors
 
 
 @pytest.mark.parametrize(
@@ -544,37 +515,50 @@ def test_the_arrest_date_not_the_judgment_date(text: str, expected: dict[str, in
     assert {k: facts.get(k) for k in expected} == expected
 
 
-def test_a_dont_know_elsewhere_does_not_hide_the_kind_of_sentence() -> None:
-    text = (
-        "Cháu bị xử 2 năm tù nhưng cho hưởng án treo. Có người bảo đặc xá thì khỏi thử thách, "
-        "không biết có đúng không?"
-    )
-    assert read_case(text)["sentence_kind"] == "suspended"
-
-
-def test_a_kind_of_sentence_only_supposed_is_not_the_one_told() -> None:
-    text = (
-        "Anh tôi bị tuyên tử hình năm 2023, chưa thi hành. Nếu được chuyển thành chung thân thì "
-        "sau này có cơ hội ra tù không?"
-    )
-    assert read_case(text)["sentence_kind"] == "death"
-
-
-def test_a_grandfather_s_age_is_his_not_the_writer_s() -> None:
-    facts = read_case("Chao chi, ong noi em nam nay 72 tuoi roi, bi an 9 nam tu toi trom cap.")
-    assert facts.get("age_now") == 72
-
-
 @pytest.mark.parametrize(
-    ("text", "served"),
+    ("text", "fact", "value"),
     [
-        ("bị tuyên 6 năm, hiện đã chấp hành được 2/3 thời gian", 48),
-        ("án 9 năm tù, đã ở trại được một nửa thời gian", 54),
-        ("án 8 năm, được hơn 1/2 rồi", 48),
-        ("án 6 năm, phải chấp hành được 1/2 mới được xét à?", None),  # a share required
-        ("án 6 năm, chấp hành được 1/2 chưa?", None),  # asked
-        ("án 6 năm, ngày 1/2 bị bắt", None),  # a date
+        # the writer's own age is not the prisoner's
+        (
+            "Thưa luật sư, tôi năm nay 74 tuổi. Con trai tôi bị xử chung thân, đã giảm.",
+            "age_now",
+            None,
+        ),
+        ("em năm nay 30 tuổi, chồng em bị 6 năm tù", "age_now", None),
+        ("Tôi 45 tuổi, vợ tôi ở tù 4 năm", "age_now", None),
+        ("tôi 72 tuổi, đang chấp hành án 5 năm", "age_now", 72),  # the writer is the prisoner
+        ("Em trai tôi 25 tuổi, bị 3 năm tù", "age_now", 25),
+        ("bố tôi năm nay 72 tuổi, bị 5 năm tù", "age_now", 72),
+        ("Chao chi, ong noi em nam nay 72 tuoi roi, bi an 9 nam tu toi trom cap.", "age_now", 72),
+        # earlier sentences told as times are prior convictions, unless cleared
+        (
+            "Trước đó cháu đã 2 lần bị xử tù vì trộm cắp, chưa được xóa án tích.",
+            "prior_convictions",
+            2,
+        ),
+        ("đây là lần thứ 3 con tôi đi tù", "prior_convictions", 2),
+        ("em trai đã 2 lần bị xử tù nhưng đã được xóa án tích", "prior_convictions", None),
+        # a "không biết" elsewhere hides nothing; a kind only supposed is not the one told
+        (
+            "Cháu bị xử 2 năm tù nhưng cho hưởng án treo. Có người bảo đặc xá thì khỏi thử "
+            "thách, không biết có đúng không?",
+            "sentence_kind",
+            "suspended",
+        ),
+        (
+            "Anh tôi bị tuyên tử hình năm 2023, chưa thi hành. Nếu được chuyển thành chung thân "
+            "thì sau này có cơ hội ra tù không?",
+            "sentence_kind",
+            "death",
+        ),
+        # a share of the sentence served; not one required, asked, or a date
+        ("bị tuyên 6 năm, hiện đã chấp hành được 2/3 thời gian", "served_months", 48),
+        ("án 9 năm tù, đã ở trại được một nửa thời gian", "served_months", 54),
+        ("án 8 năm, được hơn 1/2 rồi", "served_months", 48),
+        ("án 6 năm, phải chấp hành được 1/2 mới được xét à?", "served_months", None),
+        ("án 6 năm, chấp hành được 1/2 chưa?", "served_months", None),
+        ("án 6 năm, ngày 1/2 bị bắt", "served_months", None),
     ],
 )
-def test_a_share_of_the_sentence_served(text: str, served: int | None) -> None:
-    assert read_case(text).get("served_months") == served
+def test_one_fact_of_a_story(text: str, fact: str, value: object) -> None:
+    assert read_case(text).get(fact) == value

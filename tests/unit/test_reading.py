@@ -190,6 +190,26 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
         ("anh trai e sap cuoi vo, em dang o tu co dc ve du ko", "prison_life"),
         ("lay trom dien thoai 10 trieu thi bi may nam tu", "trial"),
         ("a e ra tu nam ngoai, gio muon di xkld dai loan dc ko", "after_release"),
+        # what "có được ... không" asks for, whatever else the sentence tells
+        ("ban an dang bi vien kiem sat khang nghi thi co dc xet dac xa ko", "amnesty"),
+        ("kháng cáo xin án treo có được không", "trial"),
+        ("có người nhận lo đặc xá cho chồng em, có thật không?", "scams"),
+        ("em lo dac xa nam nay khong co", "amnesty"),  # "lo" is worry here
+        # a postponement asked for someone already in prison is a suspension
+        (
+            "bo e dang o trai giam, an 8 nam, bi suy than. gd muon xin hoan thi hanh an cho bo ve "
+            "nha chua benh thi lam don gui toa nao",
+            "suspension",
+        ),
+        (
+            "Vợ tôi đang chấp hành án 7 năm tù ở trại giam, có thai 4 tháng. Gia đình làm đơn xin "
+            "cho vợ về nhà sinh con thế nào?",
+            "suspension",
+        ),
+        (
+            "Em bị tuyên 2 năm tù, chưa phải vào trại, muốn xin hoãn thì làm đơn ở đâu?",
+            "postponement",
+        ),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
@@ -263,19 +283,6 @@ def test_which_day_asks_when() -> None:
     assert read("co ten trong quyet dinh dac xa thi ngay nao dc ve?").main.facet == "timing"
 
 
-@pytest.mark.parametrize(
-    ("text", "measure"),
-    [
-        ("ban an dang bi vien kiem sat khang nghi thi co dc xet dac xa ko", "amnesty"),
-        ("kháng cáo xin án treo có được không", "trial"),
-        ("có người nhận lo đặc xá cho chồng em, có thật không?", "scams"),
-        ("em lo dac xa nam nay khong co", "amnesty"),  # "lo" is worry here
-    ],
-)
-def test_what_is_asked_for(text: str, measure: str) -> None:
-    assert read(text).main.measure == measure
-
-
 def test_another_way_home_a_way_to_shorten_and_the_end_of_a_postponement() -> None:
     asked = read(
         "Chồng em bị xử 2 năm tù. Có cách nào khác để anh về sớm không? Nếu không thì có cách "
@@ -284,31 +291,6 @@ def test_another_way_home_a_way_to_shorten_and_the_end_of_a_postponement() -> No
     assert [q.measure for q in asked] == ["early_release", "early_release", "record_clearing"]
     later = read("chi e dang dc hoan thi hanh an. het thoi gian hoan thi phai lam gi").main
     assert later.measure == "postponement"
-
-
-@pytest.mark.parametrize(
-    ("text", "measure"),
-    [
-        (
-            "bo e dang o trai giam, an 8 nam, bi suy than. gd muon xin hoan thi hanh an cho bo ve "
-            "nha chua benh thi lam don gui toa nao",
-            "suspension",
-        ),
-        (
-            "Vợ tôi đang chấp hành án 7 năm tù ở trại giam, có thai 4 tháng. Gia đình làm đơn xin "
-            "cho vợ về nhà sinh con thế nào?",
-            "suspension",
-        ),
-        (
-            "Em bị tuyên 2 năm tù, chưa phải vào trại, muốn xin hoãn thì làm đơn ở đâu?",
-            "postponement",
-        ),
-    ],
-)
-def test_a_postponement_asked_for_someone_in_prison_is_a_suspension(
-    text: str, measure: str
-) -> None:
-    assert read(text).main.measure == measure
 
 
 def test_co_bi_khong_asks_even_when_the_sentence_goes_on() -> None:

@@ -720,56 +720,6 @@ def test_a_question_staff_filed_under_an_entry_gets_it_though_no_word_is_ours(
     assert routed.entries == ["prison_other_topics"]
 
 
-def test_a_condition_not_met_is_explained_before_an_unrelated_priority_group(
-    sessions: sessionmaker[Session],
-) -> None:
-    """An excluded crime told: the exclusions answer, not a priority group the words matched."""
-    routed = ask(
-        sessions,
-        "Bố tôi bị xử 8 năm tù về tội tuyên truyền chống nhà nước, nhà chỉ còn mẹ già. Gia đình "
-        "muốn biết bố có được xét đặc xá không?",
-        "ask_conditions",
-    )
-    assert routed.entries[0] == "exclusions_crimes"
-
-
-def test_this_group_after_a_sentence_about_priority_asks_about_that_group(
-    sessions: sessionmaker[Session],
-) -> None:
-    routed = ask(
-        sessions,
-        "Vợ tôi đang ở tù 5 năm, ở nhà không còn ai làm ra tiền. Tôi nghe nói lao động duy nhất "
-        "được ưu tiên khi xét đặc xá. Vợ tôi có thuộc diện này không?",
-        "ask_conditions",
-    )
-    assert routed.entries[0] == "conditions_priority_breadwinner"
-
-
-def test_a_sentence_amnesty_cannot_reach_answers_whether_he_may_apply(
-    sessions: sessionmaker[Session],
-) -> None:
-    """Life not yet commuted: "có được làm đơn không" gets the life-sentence entry."""
-    routed = ask(
-        sessions,
-        "Bố tôi bị tù chung thân, bị bắt từ năm 2018, chưa được giảm lần nào. Đợt đặc xá tới "
-        "bố tôi có được làm đơn không?",
-        "ask_conditions",
-    )
-    assert routed.entries[0] == "conditions_life_sentence"
-
-
-def test_a_crime_early_release_excludes_answers_whether_it_may_be_had(
-    sessions: sessionmaker[Session],
-) -> None:
-    routed = ask(
-        sessions,
-        "Chồng em bị 10 năm tù tội mua bán trái phép chất ma túy. Chồng em có được xét tha tù "
-        "trước thời hạn có điều kiện không?",
-        "ask_other_measures",
-    )
-    assert routed.entries[0] == "early_release_exclusions"
-
-
 def test_a_conditional_release_s_probation_is_not_a_suspended_sentence(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -819,11 +769,47 @@ def test_amnesty_mentioned_by_someone_on_a_suspended_sentence_gets_why_not(
     assert "conditions_suspended_sentence" in routed.entries
 
 
-def test_that_round_is_the_round_the_story_named(sessions: sessionmaker[Session]) -> None:
-    routed = ask(
-        sessions,
-        "Đợt đặc xá dịp 30/4/2025 chồng em không có tên. Đợt đó cả nước có bao nhiêu người được "
-        "đặc xá?",
-        "ask_results",
-    )
-    assert routed.entries[0] == "results_2025_round1"
+@pytest.mark.parametrize(
+    ("text", "intent", "first"),
+    [
+        # an excluded crime told: the exclusions, not a priority group the words matched
+        (
+            "Bố tôi bị xử 8 năm tù về tội tuyên truyền chống nhà nước, nhà chỉ còn mẹ già. Gia "
+            "đình muốn biết bố có được xét đặc xá không?",
+            "ask_conditions",
+            "exclusions_crimes",
+        ),
+        # "có thuộc diện này không" after a sentence about a priority group
+        (
+            "Vợ tôi đang ở tù 5 năm, ở nhà không còn ai làm ra tiền. Tôi nghe nói lao động duy "
+            "nhất được ưu tiên khi xét đặc xá. Vợ tôi có thuộc diện này không?",
+            "ask_conditions",
+            "conditions_priority_breadwinner",
+        ),
+        # life not yet commuted: "có được làm đơn không" gets the life-sentence entry
+        (
+            "Bố tôi bị tù chung thân, bị bắt từ năm 2018, chưa được giảm lần nào. Đợt đặc xá tới "
+            "bố tôi có được làm đơn không?",
+            "ask_conditions",
+            "conditions_life_sentence",
+        ),
+        # a crime early release excludes, whichever early-release entry the words chose
+        (
+            "Chồng em bị 10 năm tù tội mua bán trái phép chất ma túy. Chồng em có được xét tha "
+            "tù trước thời hạn có điều kiện không?",
+            "ask_other_measures",
+            "early_release_exclusions",
+        ),
+        # "đợt đó" is the round the story named
+        (
+            "Đợt đặc xá dịp 30/4/2025 chồng em không có tên. Đợt đó cả nước có bao nhiêu người "
+            "được đặc xá?",
+            "ask_results",
+            "results_2025_round1",
+        ),
+    ],
+)
+def test_the_entry_the_case_or_the_story_calls_for_comes_first(
+    sessions: sessionmaker[Session], text: str, intent: str, first: str
+) -> None:
+    assert ask(sessions, text, intent).entries[0] == first
