@@ -365,13 +365,14 @@ def _answer(
     amnesty = any(p.entry.measure == "amnesty" for p in picks)
     asked = "\n".join(q.text for q in reading.questions)
     time_answer = resolve(asked, rounds, today) if amnesty else None
+    ruled_out = "amnesty" in cases and bool(cases["amnesty"].failed)  # no round note then
     composed = compose(
         picks,
         department=settings.department,
         contact=settings.contact,
         cases=cases,
         time_answer=time_answer,
-        now=now_line(rounds, today) if amnesty else None,
+        now=now_line(rounds, today) if amnesty and not ruled_out else None,
     )
     return _routed("answer", composed, picks, text, cases)
 

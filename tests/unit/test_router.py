@@ -813,3 +813,16 @@ def test_the_entry_the_case_or_the_story_calls_for_comes_first(
     sessions: sessionmaker[Session], text: str, intent: str, first: str
 ) -> None:
     assert ask(sessions, text, intent).entries[0] == first
+
+
+def test_no_round_note_after_saying_amnesty_does_not_apply(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Con trai tôi đang chấp hành án 4 năm tù tội trộm cắp, bị bắt từ 02/02/2024. Trước đó "
+        "cháu đã 2 lần bị xử tù, chưa được xóa án tích. Cháu có được xét đặc xá không?",
+        "ask_conditions",
+    )
+    text = reply(routed)
+    assert "✘" in text and "đang được xét" not in text
