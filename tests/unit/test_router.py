@@ -815,7 +815,7 @@ def test_the_entry_the_case_or_the_story_calls_for_comes_first(
     assert ask(sessions, text, intent).entries[0] == first
 
 
-def test_no_round_note_after_saying_amnesty_does_not_apply(
+def test_no_round_note_after_a_case_reading_that_rules_amnesty_out(
     sessions: sessionmaker[Session],
 ) -> None:
     routed = ask(
