@@ -47,11 +47,14 @@ DEV_SETS = (
     "real_style_dev_9.yml",
     "real_style_dev_10.yml",
     "real_style_dev_11.yml",
+    "real_style_dev_12.yml",
+    "real_style_dev_13.yml",
 )
 SHORT_DEV_SETS = (
     "short_questions_dev.yml",
     "short_questions_dev_3.yml",
     "short_questions_dev_4.yml",
+    "short_questions_dev_5.yml",
 )
 REAL_DEV = ROOT.parent / "shared" / "eval" / "real-dev.jsonl"
 OUT = ROOT / "docs" / "answers.md"
