@@ -50,7 +50,7 @@ from knowledge.kb.reading import (
     urgent_kind,
 )
 from knowledge.kb.rounds import calendar as round_calendar
-from knowledge.kb.rounds import considering, now_line, resolve, rules_for
+from knowledge.kb.rounds import now_line, resolve, round_of_reading, rules_for
 from knowledge.kb.topics import INTENT_LABELS
 from knowledge.models import Entry
 from settings import Settings
@@ -194,8 +194,8 @@ def _case_readings(
         elif measure == "amnesty" or (measure == "complaints" and tells_case(facts)):
             # a complaint about the list, with the case told: what the case reads as, first
             rounds = round_calendar(session)
-            now = considering(rounds, today)
-            named = round_named(text, now.id if now else None)
+            asked = [q.text for q in reading.questions if q.measure == "amnesty"]
+            named = round_of_reading(asked, text, rounds, today)
             verdict = evaluate(case, rules_for(rounds, named), as_of=today)
             readings["amnesty"] = amnesty_reading(
                 verdict, _facts_said(case), verdict.missing_labels

@@ -62,6 +62,12 @@ def duration_text(months: Fraction) -> str:
     return " ".join(p for p in parts if p) or "0 tháng"
 
 
+def served_text(months: Fraction) -> str:
+    """"khoảng 3 năm 8 tháng 27 ngày, tức 44 tháng": the whole months too, as rules count them."""
+    whole = f", tức {int(months)} tháng" * (months >= 12)
+    return f"khoảng {duration_text(months)}{whole}"
+
+
 def day_text(day: dt.date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
@@ -85,10 +91,10 @@ def served_time(case: Case, rules: RoundRules, as_of: dt.date | None) -> Served 
     by_date = case.sentence_kind != "on_suspension"  # time on suspension does not count
     if not by_date and case.suspended_on and case.detention_start:
         served = months_between(case.detention_start, case.suspended_on)
-        return Served(served, served, f"khoảng {duration_text(served)} (đến ngày tạm đình chỉ)")
+        return Served(served, served, f"{served_text(served)} (đến ngày tạm đình chỉ)")
     if by_date and end and case.detention_start:
         served = months_between(case.detention_start, end)
-        return Served(served, served, f"khoảng {duration_text(served)} ({label})")
+        return Served(served, served, f"{served_text(served)} ({label})")
     if by_date and end and case.detention_year:
         first_month, last_month = case.detention_month or 1, case.detention_month or 12
         first = dt.date(case.detention_year, first_month, 1)
@@ -97,7 +103,7 @@ def served_time(case: Case, rules: RoundRules, as_of: dt.date | None) -> Served 
         return Served(low, high, f"{duration_text(low)} đến {duration_text(high)} ({label})")
     if case.served_months is not None:
         served = Fraction(case.served_months)
-        return Served(served, served, f"khoảng {duration_text(served)}")
+        return Served(served, served, served_text(served))
     if by_date and (case.detention_start or case.detention_year):
         return "round_cutoff"
     return "served_months"

@@ -268,3 +268,32 @@ def _occasion_answer(words: str, rounds: Sequence[RoundFacts], today: dt.date) -
     return TimeAnswer(
         f"Chưa có thông tin công khai về đặc xá {label} năm {today.year}. {NO_DATE}", ()
     )
+
+
+# "Sao đợt đó chồng em không được": the question looks back at the round the story told.
+LOOKS_BACK = re.compile(
+    r"\b(dot (do|ay|kia)|hoi do|luc do|khi do|vi sao|tai sao"
+    r"|sao .{0,25}(khong|ko|chua) (duoc|dc))\b"
+)
+
+
+def round_of_reading(
+    asked: Sequence[str], text: str, rounds: Sequence[RoundFacts], today: dt.date
+) -> str | None:
+    """The round whose rules read the case: the one an amnesty question names; else the one the
+    message names, unless that round is over and no question looks back at it ("bố em đủ thời
+    gian chưa" after a story about the 2024 round asks about now); else the round considered
+    now (None: the law alone)."""
+    from knowledge.eligibility.case_text import round_named
+
+    now = considering(rounds, today)
+    open_id = now.id if now else None
+    for question in asked:
+        if named := round_named(question, None):
+            return named
+    named = round_named(text, open_id)
+    told = next((r for r in rounds if r.id == named), None)
+    over = told is not None and told.status == "completed" and (told.release_date or today) <= today
+    if over and not any(LOOKS_BACK.search(fold(q)) for q in asked):
+        return open_id
+    return named

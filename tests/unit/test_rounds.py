@@ -17,6 +17,7 @@ from knowledge.kb.rounds import (
     now_line,
     number,
     resolve,
+    round_of_reading,
     rules_for,
 )
 from knowledge.models import Round
@@ -61,6 +62,27 @@ def test_time_words_as_of_december_2026(
     assert answer is not None
     assert expected in answer.text
     assert answer.rounds == rounds_meant
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "expected"),
+    [
+        # a question naming a round reads the case under that round
+        (["đợt 2/9/2025 chồng em có được không"], "", "2025-2"),
+        # a round over, told in the story, and a question about now: today, the law's floor
+        (["đến giờ bố em đủ thời gian chưa"], "năm 2024 đặc xá mà bố em chưa được", None),
+        (["bo e du thoi gian chua"], "nghe noi dot 2024 nhieu nguoi duoc ve", None),
+        # a question looking back at the round the story told keeps it
+        (["sao đợt đó chồng em không được"], "đặc xá năm 2024 chồng em không có tên", "2024"),
+        (["vi sao ck e ko dc xet"], "dot dac xa 2024 ck e ko co ten", "2024"),
+        # a round not over keeps its rules
+        (["con em có được không"], "đặc xá năm 2026 con em có được không", "2026"),
+    ],
+)
+def test_the_round_that_reads_a_case(
+    rounds: list[RoundFacts], asked: list[str], text: str, expected: str | None
+) -> None:
+    assert round_of_reading(asked, text or asked[0], rounds, DEC_2026) == expected
 
 
 def test_years_of_time_served_are_not_last_year(rounds: list[RoundFacts]) -> None:
