@@ -905,7 +905,7 @@ def test_time_to_today_when_the_cutoff_is_unknown() -> None:
     check = verdict.check("time_served")
     assert check is not None and check.status == "unknown"
     assert "01/06/2026" in check.reason and "mốc của đợt chưa rõ" in check.reason
-    assert "khoảng 6 năm 5 tháng 1 ngày, tức 77 tháng" in check.reason  # as families and rules count
+    assert "khoảng 6 năm 5 tháng 1 ngày, tức 77 tháng" in check.reason  # both counts
     assert set(check.missing) == {ROUND_FIGURE}
     law = evaluate(case, load_round("law"), as_of=dt.date(2026, 12, 10)).check("time_served")
     assert law is not None and "10/12/2026" in law.reason and "mốc của đợt" not in law.reason
