@@ -254,6 +254,11 @@ def _asks_priority(question: Question) -> bool:
     )
 
 
+# What a question asks, when the case told decides the answer ("có được không", "bao lâu"); a
+# question on money, papers or effects names its own subject ("bồi thường chưa trả hết thì sao").
+CASE_FACETS = frozenset({"overview", "conditions", "timing", "documents"})
+
+
 def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     groups = set(case.priority or ())
     if case.prior_convictions or HAS_PRIORS.search(fold(text)):
@@ -265,7 +270,7 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     if case.age_at_offence is not None and case.age_at_offence < 18:
         groups.add("minor")
     words = " ".join(CASE_WORDS[g] for g in sorted(groups) if g in CASE_WORDS)
-    if words:
+    if words and question.facet in CASE_FACETS:
         question = replace(question, hints=f"{question.hints} {words}".strip())
     asks = question.measure == "amnesty" and question.facet in ("conditions", "overview")
     if asks and _asks_priority(question):

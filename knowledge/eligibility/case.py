@@ -19,7 +19,7 @@ SentenceKind = Literal[
     "fixed_term", "life_commuted", "life", "death", "suspended", "postponed", "on_suspension"
 ]
 Rating = Literal["kha", "tot", "other"]
-Civil = Literal["met", "none", "partly_unable", "no"]
+Civil = Literal["met", "none", "partly_unable", "partly_paid", "no"]  # partly_paid: no decision
 Status = Literal["met", "not_met", "unknown"]
 Outcome = Literal["may_be_considered", "does_not_meet", "cannot_tell"]
 SENTENCE_KINDS: tuple[str, ...] = get_args(SentenceKind)
@@ -37,6 +37,7 @@ MISSING_LABELS: Mapping[str, str] = MappingProxyType(
         "rating": "xếp loại chấp hành án (khá, tốt hay loại khác)",
         "fines_paid": "đã nộp xong tiền phạt và án phí chưa",
         "civil": "đã thi hành nghĩa vụ bồi thường, trả lại tài sản chưa",
+        "civil_decision": "đã có quyết định 'chưa có điều kiện thi hành' phần còn lại chưa",
         "creditor_agreed": "người được bồi thường có đồng ý hoãn hoặc không yêu cầu thi hành không",
         "crime": "tội danh (tên tội hoặc điều luật)",
         "serious_crime": "mức án riêng của từng tội (khi bị xử nhiều tội)",

@@ -231,7 +231,7 @@ def _civil(t: CaseText, statuses: list[Any]) -> str | None:
     if UNSURE in found:
         return None
     if "partly" in found:  # partly paid counts only with a "not able to pay" decision
-        return "partly_unable" if re.search(r"\bchua co dieu kien\b", t.joined) else None
+        return "partly_unable" if re.search(r"\bchua co dieu kien\b", t.joined) else "partly_paid"
     for value in ("no", "met", "none"):
         if value in found:
             return value

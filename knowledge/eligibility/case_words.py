@@ -126,6 +126,12 @@ CIVIL_STATUS: dict[tuple[str, ...], str] = {
     ("con", "no"): "no",
     ("mot", "phan"): "partly",
     ("1", "phan"): "partly",
+    # "mới trả được 30 triệu", "chưa trả hết", "còn thiếu 50 triệu": some of it paid
+    ("tra", "duoc"): "partly",
+    ("moi", "tra"): "partly",
+    ("chua", "het"): "partly",
+    ("chua", "tra", "het"): "partly",
+    ("con", "thieu"): "partly",
     ("da",): "met",
     ("xong",): "met",
     ("het",): "met",

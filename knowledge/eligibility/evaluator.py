@@ -196,6 +196,13 @@ def _civil(case: Case, rules: RoundRules, codes: frozenset[str] | None) -> Check
             "người đó đồng ý bằng văn bản)."
         )
         return Check("civil", "not_met", reason, cite)
+    if case.civil == "partly_paid" and corrupt is False:
+        reason = (
+            "Mới bồi thường một phần: vẫn có thể đạt nếu cơ quan thi hành án dân sự đã ra quyết "
+            "định 'chưa có điều kiện thi hành' phần còn lại (và, nếu người được bồi thường là cá "
+            "nhân, người đó đồng ý bằng văn bản). Gia đình hỏi cơ quan thi hành án dân sự."
+        )
+        return Check("civil", "unknown", reason, cite, ("civil_decision",))
     if corrupt is None:  # partly paid: enough, except for corruption
         reason = (
             "Trả một phần, có quyết định 'chưa có điều kiện thi hành' và (nếu người được bồi "

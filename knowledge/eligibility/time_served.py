@@ -63,7 +63,7 @@ def duration_text(months: Fraction) -> str:
 
 
 def served_text(months: Fraction) -> str:
-    """"khoảng 3 năm 8 tháng 27 ngày, tức 44 tháng": the whole months too, as rules count them."""
+    """ "khoảng 3 năm 8 tháng 27 ngày, tức 44 tháng": the whole months too, as rules count them."""
     whole = f", tức {int(months)} tháng" * (months >= 12)
     return f"khoảng {duration_text(months)}{whole}"
 

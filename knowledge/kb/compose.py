@@ -138,6 +138,10 @@ AMNESTY_LEADS = {
 }
 
 
+# Unknown for want of a fact the family may not know, but the reason says what it depends on.
+TOLD_WHY = frozenset({"civil_decision"})
+
+
 def amnesty_reading(
     verdict: Verdict, facts: Sequence[str], missing_labels: Sequence[str]
 ) -> CaseReading:
@@ -146,7 +150,7 @@ def amnesty_reading(
     shown = [
         c
         for c in verdict.checks
-        if c.status != "unknown" or c.name == "time_served" or not c.missing
+        if c.status != "unknown" or c.name == "time_served" or not set(c.missing) - TOLD_WHY
     ]
     lines = [CASE_HEAD.format(facts="; ".join(facts))] if facts else []
     lines += [f"{MARKS[c.status]} {c.label}: {c.reason}" for c in shown]

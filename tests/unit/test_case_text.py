@@ -94,6 +94,11 @@ NONE: frozenset[str] = frozenset()
             "bồi thường mới trả một phần, có quyết định chưa có điều kiện thi hành",
             {"civil": "partly_unable"},
         ),
+        # some of it paid, no decision told: it depends on the decision
+        ("bồi thường 85 triệu, mới trả được 30 triệu", {"civil": "partly_paid"}),
+        ("tiền bồi thường chưa trả hết", {"civil": "partly_paid"}),
+        ("boi thuong 50tr con thieu 20tr", {"civil": "partly_paid"}),
+        ("chưa bồi thường đồng nào", {"civil": "no"}),
         (
             "có 2 tiền án, đã từng được đặc xá năm 2015",
             {"prior_convictions": 2, "amnestied_before": True},

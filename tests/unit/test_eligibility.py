@@ -579,6 +579,23 @@ TABLE = [
         "Điều 11 khoản 1 điểm đ",
     ),
     row(
+        "partly-paid-no-decision-told",
+        "law",
+        {**BASE, "civil": "partly_paid"},
+        UNSURE,
+        {"civil": "unknown"},
+        "Điều 11 khoản 1 điểm đ",
+        ("civil_decision",),
+    ),
+    row(
+        "corruption-partly-paid",
+        "law",
+        {**BASE, "crime": "tham ô tài sản", "civil": "partly_paid"},
+        NO,
+        {"civil": "not_met"},
+        "Điều 11 khoản 1 điểm d",
+    ),
+    row(
         "civil-not-paid",
         "law",
         {**BASE, "civil": "no"},

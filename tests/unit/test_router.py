@@ -240,6 +240,29 @@ def test_one_prior_conviction_is_not_an_exclusion(sessions: sessionmaker[Session
     assert "02 tiền án" in reply(routed) or "2 tiền án" in reply(routed)
 
 
+def test_compensation_partly_paid_is_not_read_as_unpaid(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Chồng tôi bị bắt ngày 10/3/2023, tòa xử 6 năm tù tội trộm cắp, xếp loại khá, án phí"
+        " đã nộp, bồi thường 85 triệu mới trả được 30 triệu. Anh có đủ điều kiện đặc xá không?",
+        "ask_conditions",
+    )
+    text = reply(routed)
+    assert "chưa đáp ứng" not in text  # some paid: it depends on the enforcement office's decision
+    assert "chưa có điều kiện thi hành' phần còn lại" in text
+    assert "tức 44 tháng" in text  # the time served, to today, in whole months too
+
+
+def test_a_story_about_a_past_round_is_read_as_of_today(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Con tôi án 8 năm, bị bắt 20/6/2022. Năm 2024 đặc xá cháu không được xét."
+        " Đến giờ cháu đã đủ thời gian chưa?",
+        "ask_conditions",
+    )
+    assert "tính đến 06/12/2026" in reply(routed)
+
+
 def test_last_year_is_2025_with_its_total(sessions: sessionmaker[Session]) -> None:
     routed = ask(sessions, "năm ngoái có bao nhiêu người được đặc xá", "ask_results")
     assert "22.081" in reply(routed)
