@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says when it starts (seconds since the script began), so a slow step shows in CI's log.
+say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*"; }
 status=0
 
 # chromium for the browser tests; nginx for the cluster tests (tests/e2e/test_cluster.py).
@@ -67,4 +68,5 @@ MODEL=$(.venv-app/bin/python -c 'from bot.ops.training import model_file; print(
 say "End-to-end tests (real Rasa, action server, databases, browser)"
 .venv-app/bin/python -m pytest -q -p no:cacheprovider --durations=15 tests/e2e || status=1
 
+say "Done"
 exit $status
