@@ -29,6 +29,7 @@ URGENT = [
     ("dying", "bố em đang được cấp cứu, tình trạng rất nguy, gia đình xin cho gặp"),
     ("scam", "vợ người cùng đội khoe đã đưa 50 triệu cho cán bộ để được đưa vào danh sách"),
     ("scam", "co sdt la goi bao chuyen tien lam thu tuc dac xa, e phai lam sao"),
+    ("scam", "can bo trai bao phai nop het tien 50tr moi dc xet dac xa"),  # a sum demanded
 ]
 ORDINARY = [
     "đặc xá có mất tiền không ạ",
@@ -142,6 +143,7 @@ def test_sentences_never_fail_and_keep_the_family_s_words() -> None:
         "Tôi muốn nhận anh ấy vào làm nhưng cũng lo. Xin hỏi người được đặc xá có quyền gì?",
         "gia đình tôi lo việc bị trích xuất sẽ làm anh mất cơ hội, có mất 10 triệu nào không",
         "năm 2026 anh lại bị bắt vì đánh người gây thương tích, có được đặc xá không",
+        "nghe nói tội tham ô thì phải nộp hết tiền mới được xét đặc xá",  # the law's condition
     ],
 )
 def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
@@ -210,6 +212,7 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
             "Em bị tuyên 2 năm tù, chưa phải vào trại, muốn xin hoãn thì làm đơn ở đâu?",
             "postponement",
         ),
+        ("nha khong ai lao dong, xin cho em toi tam ra tu de lo cho gia dinh dc ko", "suspension"),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
