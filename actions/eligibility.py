@@ -36,7 +36,8 @@ from actions.messages import raw_text, starting_text, stopped
 from actions.router import interrupts, route
 from knowledge.db import session_factory
 from knowledge.eligibility.case import Verdict
-from knowledge.eligibility.case_text import length_roles, read_case, round_named
+from knowledge.eligibility.case_dates import round_named
+from knowledge.eligibility.case_text import length_roles, read_case
 from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.round_rules import RoundRules, load_law
 from knowledge.kb.answers import DISCLAIMER

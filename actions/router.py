@@ -30,7 +30,8 @@ from actions.case_entries import (
 )
 from knowledge.clock import vietnam_today
 from knowledge.eligibility.case import Case
-from knowledge.eligibility.case_text import read_case, round_named, states_case
+from knowledge.eligibility.case_dates import projected, round_named
+from knowledge.eligibility.case_text import read_case, states_case
 from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.measures import CALCULATORS as MEASURES
 from knowledge.eligibility.suspension import assess_suspension
@@ -201,25 +202,6 @@ def _case_readings(
                 verdict, _facts_said(case), verdict.missing_labels
             )
     return readings
-
-
-# "tính đến 30/4/2027 thì ở được bao lâu": the time served is reckoned to the day asked about.
-PROJECTED = re.compile(
-    r"\b(?:tinh den|tinh toi|den|toi) (?:ngay )?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(20\d\d)\b"
-)
-AHEAD_DAYS = 3 * 366  # further ahead than this, the date is not a question about time served
-
-
-def projected(text: str, today: dt.date) -> dt.date | None:
-    """A later day the family asks the time served up to, if the message names one."""
-    for m in PROJECTED.finditer(fold(text)):
-        try:
-            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        except ValueError:
-            continue
-        if today < day <= today + dt.timedelta(days=AHEAD_DAYS):
-            return day
-    return None
 
 
 def _facts_said(case: Case) -> list[str]:

@@ -31,7 +31,7 @@ from actions.router import today_of
 from bot.channels.rasa_client import rest_headers
 from knowledge.db import session_factory
 from knowledge.eligibility.case import Case
-from knowledge.eligibility.case_text import round_named
+from knowledge.eligibility.case_dates import round_named
 from knowledge.eligibility.evaluator import evaluate
 from knowledge.eligibility.round_rules import LAW_ROUND
 from knowledge.kb.compose import AMNESTY_LEADS

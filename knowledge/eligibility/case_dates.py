@@ -1,5 +1,5 @@
-"""Days a message tells: the arrest or custody (from which time served counts) and the start of a
-suspension (where it stops)."""
+"""Days a message tells: the arrest or custody (from which time served counts), the start of a
+suspension (where it stops) and the amnesty round it names."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from knowledge.eligibility.case_words import (
     RELEASED_BEFORE,
     CaseText,
 )
+from vietnamese.text import fold, normalize
 
 
 def detention_dates(t: CaseText, *, need_cue: bool = True) -> dict[str, Any]:
@@ -77,4 +78,45 @@ def suspended_on(t: CaseText) -> str | None:
                 return dt.date(year, month, day).isoformat()
             except ValueError:
                 return None
+    return None
+
+
+def round_named(text: str, open_round: str | None) -> str | None:
+    """The amnesty round a message names ("đợt 2/9/2025", "năm 2024", "đợt này"), if any.
+
+    Returns a round id ("2024", "2025-1", "2025-2", "2026"); None when no round, or only
+    "2025" without saying which of its two rounds. "Đợt này", "đợt tới" mean the round being
+    considered now (``open_round``), which may be none: then the law alone applies.
+    """
+    folded = fold(normalize(text))
+    years = set(re.findall(r"\b(?:dot|dac xa)\b[^.;|]{0,25}?\b(202[4-9])\b", folded))
+    if "2025" in years:
+        first = re.search(r"\b30\s*/\s*4\b|\bdot (1|mot|dau)\b|giai phong", folded)
+        second = re.search(r"\b2\s*/\s*9\b|\bdot (2|hai)\b|quoc khanh", folded)
+        if bool(first) != bool(second):
+            return "2025-1" if first else "2025-2"
+        years.discard("2025")
+    if len(years) == 1:
+        return years.pop()
+    if re.search(r"\b(dot nay|nam nay|lan nay|dot toi|sap toi)\b", folded):
+        return open_round
+    return None
+
+
+# "tính đến 30/4/2027 thì ở được bao lâu": the time served is reckoned to the day asked about.
+PROJECTED = re.compile(
+    r"\b(?:tinh den|tinh toi|den|toi) (?:ngay )?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(20\d\d)\b"
+)
+AHEAD_DAYS = 3 * 366  # further ahead than this, the date is not a question about time served
+
+
+def projected(text: str, today: dt.date) -> dt.date | None:
+    """A later day the family asks the time served up to, if the message names one."""
+    for m in PROJECTED.finditer(fold(text)):
+        try:
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            continue
+        if today < day <= today + dt.timedelta(days=AHEAD_DAYS):
+            return day
     return None

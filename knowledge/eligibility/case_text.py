@@ -62,7 +62,6 @@ from knowledge.eligibility.case_words import (
 from knowledge.eligibility.durations import duration_spans
 from knowledge.eligibility.evaluator import crime_codes
 from knowledge.eligibility.round_rules import load_law
-from vietnamese.text import fold, normalize
 
 # --- Lengths: sentence, time served, time remaining --------------------------------------------
 
@@ -145,12 +144,24 @@ def _clauses(t: CaseText) -> list[str]:
     return [c.strip() for c in re.split(r"[,|]| nhung ", t.joined) if c.strip()]
 
 
+# "Trước đó năm 2019 cháu đã bị 2 năm tù tội cố ý gây thương tích": an earlier sentence's crime.
+EARLIER = re.compile(r"\b(truoc do|truoc day|truoc kia|lan truoc|an cu|da tung|tien an)\b")
+
+
 def _crime(t: CaseText) -> str | None:
-    """The crimes the message names, as the law names them ("Trộm cắp tài sản (Điều 173)")."""
+    """The crimes the message names, as the law names them ("Trộm cắp tài sản (Điều 173)");
+    a crime of an earlier sentence only when the message names no other."""
     law = load_law()
     codes: dict[str, None] = {}
+    earlier: dict[str, None] = {}
     for clause in _clauses(t):
-        codes |= dict.fromkeys(sorted(crime_codes(clause, law) or ()))
+        named = dict.fromkeys(sorted(crime_codes(clause, law) or ()))
+        sentence = next((s for s in t.joined.split("|") if clause in s), clause)
+        if EARLIER.search(sentence):
+            earlier |= named
+        else:
+            codes |= named
+    codes = codes or earlier
     if codes:
         return "; ".join(f"{law.crimes.get(c, 'Tội')} (Điều {c} BLHS)" for c in codes)
     found = re.search(r"(?<!phạm )\btội (?:danh )?(?!gì|nào)([^,.;:!?\n]{3,60})", " ".join(t.raw))
@@ -407,28 +418,6 @@ def states_case(text: str) -> bool:
     return bool(
         {"sentence_kind", "sentence_months", "served_months", "detention_start"} & set(facts)
     )
-
-
-def round_named(text: str, open_round: str | None) -> str | None:
-    """The amnesty round a message names ("đợt 2/9/2025", "năm 2024", "đợt này"), if any.
-
-    Returns a round id ("2024", "2025-1", "2025-2", "2026"); None when no round, or only
-    "2025" without saying which of its two rounds. "Đợt này", "đợt tới" mean the round being
-    considered now (``open_round``), which may be none: then the law alone applies.
-    """
-    folded = fold(normalize(text))
-    years = set(re.findall(r"\b(?:dot|dac xa)\b[^.;|]{0,25}?\b(202[4-9])\b", folded))
-    if "2025" in years:
-        first = re.search(r"\b30\s*/\s*4\b|\bdot (1|mot|dau)\b|giai phong", folded)
-        second = re.search(r"\b2\s*/\s*9\b|\bdot (2|hai)\b|quoc khanh", folded)
-        if bool(first) != bool(second):
-            return "2025-1" if first else "2025-2"
-        years.discard("2025")
-    if len(years) == 1:
-        return years.pop()
-    if re.search(r"\b(dot nay|nam nay|lan nay|dot toi|sap toi)\b", folded):
-        return open_round
-    return None
 
 
 # --- What the family says it does not know -----------------------------------------------------

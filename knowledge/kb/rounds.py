@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.eligibility.case_dates import round_named
 from knowledge.eligibility.round_rules import (
     RoundRules,
     law_only,
@@ -284,8 +285,6 @@ def round_of_reading(
     message names, unless that round is over and no question looks back at it ("bố em đủ thời
     gian chưa" after a story about the 2024 round asks about now); else the round considered
     now (None: the law alone)."""
-    from knowledge.eligibility.case_text import round_named
-
     now = considering(rounds, today)
     open_id = now.id if now else None
     for question in asked:

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from knowledge.eligibility.case_dates import round_named
 from knowledge.eligibility.case_text import (
     UNKNOWN,
     detention_in,
     length_roles,
     read_case,
-    round_named,
     states_case,
 )
 
@@ -144,6 +144,11 @@ def test_crime_is_named_as_the_law_names_it() -> None:
     crime = read_case("bị 6 năm tội trộm cắp tài sản, đã ở 2 năm")["crime"]
     assert crime == "Tội trộm cắp tài sản (Điều 173 BLHS)"
     assert "crime" not in read_case("bị 6 năm, đã ở 2 năm")
+    # an earlier sentence's crime is not this sentence's, unless no other is named
+    story = "Cháu bị xử 8 năm tội cướp tài sản. Trước đó đã bị 2 năm tù tội cố ý gây thương tích."
+    assert read_case(story)["crime"] == "Tội cướp tài sản (Điều 168 BLHS)"
+    earlier = read_case("Trước đây em bị 3 năm tù tội trộm cắp tài sản, đã ra tù năm 2021.")
+    assert earlier["crime"] == "Tội trộm cắp tài sản (Điều 173 BLHS)"
 
 
 def test_lengths_with_their_roles() -> None:
