@@ -38,6 +38,7 @@ from knowledge.eligibility.suspension import assess_suspension
 from knowledge.eligibility.time_served import add_months
 from knowledge.kb.choose import SAVED_SCORE, Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
+from knowledge.kb.question_limit import within
 from knowledge.kb.reading import (
     OWN_MEASURE,
     Question,
@@ -78,6 +79,7 @@ ALARM_ONLY = frozenset(
     {"custody_harm_beaten_injured", "custody_harm_death_first_steps", "custody_harm_self_harm"}
 )
 # Measures the safety entry already answers (other questions of the message still get answers).
+SAFETY_QUESTIONS = 3  # after what to do now, the reply answers this many questions
 SAFETY_MEASURES = {
     "scam": {"scams"},
     "harm": {"custody_harm"},
@@ -414,7 +416,8 @@ def _safety(
     # steps written for a living person (self-harm, an untreated illness), nor the reverse.
     living = set(SAFETY_ENTRIES["harm"]) if kind == "death" else AFTER_A_DEATH
     pool = [e for e in entries if e.key not in ALARM_ONLY | living]
-    picks = choose_all(pool, [*about, *others][:3], taken=[e.key for e in safety])
+    pool = [e for e in pool if e not in safety]  # its questions get the entries that answer them
+    picks = choose_all(pool, within([*about, *others], SAFETY_QUESTIONS))
     cases = _case_readings(reading, case, facts, text, session, today) if others else {}
     composed = compose(
         picks, department=settings.department, contact=settings.contact, cases=cases, safety=safety

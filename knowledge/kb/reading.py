@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from knowledge.kb.asked_for import APPEAL, ASKS_AMNESTY, IN_PRISON, MAY_APPLY, NOT_IN_YET
+from knowledge.kb.question_limit import within
 from vietnamese.text import fold, normalize
 
 CUES_FILE = Path(__file__).resolve().parent / "cues.yml"
@@ -117,6 +118,7 @@ class Sentence:
     flat: str  # folded words
     asks: bool  # a question (a "?" or question words)
     stated: bool = False  # its sentence ends with "." or "!": a statement where "?" is used
+    sentence: int = -1  # which sentence of the message it is part of
 
 
 _SPLIT = re.compile(r"(?<=[?!.;\n])\s+|\n+")
@@ -219,14 +221,14 @@ def _asks_again(before: list[str], after: list[str]) -> bool:
 def sentences(text: str) -> list[Sentence]:
     result = []
     chunks = [piece for chunk in _SPLIT.split(text.strip()) for piece in _run_on(chunk)]
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         chunk = chunk.strip(" -•*+\t")
         stated = chunk.rstrip(" )\"'").endswith((".", "!"))
         for part in _questions_in(chunk):
             part = part.strip(" ,")
             flat = _words(folded(part))
             if flat:
-                result.append(Sentence(part, flat, _asks(part, flat), stated))
+                result.append(Sentence(part, flat, _asks(part, flat), stated, number))
     return result
 
 
@@ -394,6 +396,7 @@ class Question:
     context: str = ""  # the sentence before it, which a short question often refers to
     hints: str = ""  # words the case told adds ("từ 70 tuổi" when the person is 72)
     prefer: tuple[str, ...] = ()  # entries the case points to (the priority group asked about)
+    sentence: int = -1  # which sentence of the message asks it
 
 
 @dataclass(frozen=True)
@@ -434,6 +437,9 @@ def read(text: str, intent: str | None = None) -> Reading:
     if prior and (not context or context[1] < OWN_MEASURE):
         # Rasa's "out of scope" does not outweigh a word of ours ("tạm giam", "ưu tiên")
         default = context[0] if context and prior == "out_of_scope" else prior
+    urgent = urgent_kind(text)
+    if urgent == "dying" and default not in ("suspension", "postponement"):  # to go home
+        default = "postponement" if NOT_IN_YET.search(whole) else "suspension"
     every = sentences(text)
     asked = questions_asked(every)
     held = detention_story(whole, sentenced)
@@ -479,14 +485,16 @@ def read(text: str, intent: str | None = None) -> Reading:
             continue
         seen.add(sentence.flat)
         before = every[every.index(sentence) - 1].text if every.index(sentence) else ""
-        questions.append(Question(sentence.text, measure, facet, confident, before, hints))
+        q = Question(sentence.text, measure, facet, confident, before, hints, (), sentence.sentence)
+        questions.append(q)
+    questions = within(questions, MAX_QUESTIONS)
     if not questions:
         questions.append(Question(text.strip(), default, "overview", False))
     ranked = sorted(questions, key=lambda q: (not q.confident, questions.index(q)))
     main = ranked[0]
-    ordered = [main, *[q for q in questions if q is not main]][:MAX_QUESTIONS]
+    ordered = [main, *[q for q in questions if q is not main]]
     for measure in load_cues().always_mention:
         said = any(p.search(whole) for p in load_cues().measures[measure]["strong"])
         if said and all(q.measure != measure for q in ordered):
             ordered.append(Question(text.strip(), measure, "where", True))
-    return Reading(tuple(ordered), main.measure, dict(story), urgent_kind(text))
+    return Reading(tuple(ordered), main.measure, dict(story), urgent)

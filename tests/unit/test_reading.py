@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.kb.reading import read, sentences, urgent_kind
+from knowledge.kb.question_limit import within
+from knowledge.kb.reading import Question, read, sentences, urgent_kind
 
 URGENT = [
     ("scam", "có người hứa chắc chắn có tên trong danh sách đặc xá nếu đưa 80 triệu"),
@@ -331,3 +332,37 @@ def test_custody_counted_into_the_sentence_and_its_longest_term_are_detention_qu
 )
 def test_hay_khong_closes_a_question_and_the_next_clause_asks_again(text: str) -> None:
     assert len(read(text).questions) == 2
+
+
+def test_parts_of_one_sentence_become_one_question_when_there_are_too_many() -> None:
+    text = (
+        "Chồng em ở trại giam, án 9 năm, bác sĩ nói ung thư giai đoạn cuối chỉ còn vài tháng. "
+        "Em phải làm đơn gì, nộp ở đâu, cần giấy tờ gì, ai quyết định và bao lâu có kết quả? "
+        "Nếu được về thì thời gian ở nhà có tính vào án không? Ở nhà có phải trình diện không?"
+    )
+    reading = read(text)
+    asked = [q.text for q in reading.questions]
+    assert len(asked) <= 5
+    assert any("tính vào án" in q for q in asked)  # the later question is not dropped
+    assert any("trình diện" in q for q in asked)
+    assert reading.measure == "suspension" and reading.urgent == "dying"
+
+
+@pytest.mark.parametrize(
+    ("parts", "limit", "expected"),
+    [
+        # (sentence, measure) of each question → the questions kept
+        ([(0, "a"), (0, "a"), (1, "a")], 3, ["q0", "q1", "q2"]),  # within the limit
+        ([(0, "a"), (0, "a"), (0, "a"), (1, "a")], 2, ["q0, q1, q2", "q3"]),  # parts join
+        ([(0, "a"), (0, "b"), (1, "a")], 2, ["q0", "q1"]),  # another measure: not joined
+        ([(0, "a"), (1, "a"), (2, "a")], 2, ["q0", "q1"]),  # other sentences: not joined
+    ],
+)
+def test_questions_within_the_limit(
+    parts: list[tuple[int, str]], limit: int, expected: list[str]
+) -> None:
+    questions = [
+        Question(f"q{i}", measure, "overview", False, sentence=sentence)
+        for i, (sentence, measure) in enumerate(parts)
+    ]
+    assert [q.text for q in within(questions, limit)] == expected
