@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.kb.asked_for import APPEAL, ASKS_AMNESTY, IN_PRISON, MAY_APPLY, NOT_IN_YET
+from knowledge.kb import asked_for as asks
 from knowledge.kb.question_limit import within
 from vietnamese.text import fold, normalize
 
@@ -325,10 +325,10 @@ def _asked_about(scores: dict[str, float], flat: str) -> tuple[str, float] | Non
     if best is None:
         return None
     tied = [m for m, s in scores.items() if s == best[1]]
+    if chosen := asks.asked_among(tied, list(scores), flat):
+        return chosen, best[1]
     if len(tied) < 2:
         return best
-    if "trial" in tied and "amnesty" not in tied and APPEAL.search(flat):
-        return "trial", best[1]  # "kháng cáo xin án treo": the appeal is what is asked about
 
     def last(measure: str) -> tuple[int, int]:
         """Where its last cue ends; at the same end, the longer cue ("giấy chứng nhận đặc xá"
@@ -379,7 +379,7 @@ def measures_named(text: str) -> frozenset[str]:
 
 
 def facet_of(flat: str) -> str | None:
-    if MAY_APPLY.search(flat):
+    if asks.MAY_APPLY.search(flat):
         return "conditions"
     for facet, patterns in load_cues().facets:
         if any(p.search(flat) for p in patterns):
@@ -439,7 +439,7 @@ def read(text: str, intent: str | None = None) -> Reading:
         default = context[0] if context and prior == "out_of_scope" else prior
     urgent = urgent_kind(text)
     if urgent == "dying" and default not in ("suspension", "postponement"):  # to go home
-        default = "postponement" if NOT_IN_YET.search(whole) else "suspension"
+        default = "postponement" if asks.NOT_IN_YET.search(whole) else "suspension"
     every = sentences(text)
     asked = questions_asked(every)
     held = detention_story(whole, sentenced)
@@ -452,7 +452,7 @@ def read(text: str, intent: str | None = None) -> Reading:
     seen: set[str] = set()
     for sentence in asked:
         scores = measure_scores(sentence.flat, own=True, sentenced=sentenced)
-        if ASKS_AMNESTY.search(sentence.flat):  # what "có được ... không" asks for
+        if asks.ASKS_AMNESTY.search(sentence.flat):  # what "có được ... không" asks for
             scores["amnesty"] = scores.get("amnesty", 0) + WEIGHTS[("weak", True)]
         own = _asked_about(scores, sentence.flat)
         confident = bool(own and own[1] >= OWN_MEASURE)
@@ -477,7 +477,7 @@ def read(text: str, intent: str | None = None) -> Reading:
         if measure == "complaints" and treatment:
             measure = "custody_harm"  # a complaint about treatment in custody, not the list
             hints = "khiếu nại tố cáo"
-        if measure == "postponement" and IN_PRISON.search(whole) and not NOT_IN_YET.search(whole):
+        if measure == "postponement" and asks.in_prison_now(whole):
             measure = "suspension"  # "xin hoãn" for someone already in prison: tạm đình chỉ
         if measure == "prison_life" and held:
             measure = "detention"  # visits, parcels, money before trial: the detention rules

@@ -214,6 +214,8 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
             "postponement",
         ),
         ("nha khong ai lao dong, xin cho em toi tam ra tu de lo cho gia dinh dc ko", "suspension"),
+        ("nếu được ân giảm thì phải ở tù bao lâu mới được xét giảm án", "commutation"),
+        ("don xin an giam gui qua dau", "commutation"),  # gửi qua (via), not gửi quà (gifts)
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
