@@ -216,6 +216,10 @@ def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() ->
         ("nha khong ai lao dong, xin cho em toi tam ra tu de lo cho gia dinh dc ko", "suspension"),
         ("nếu được ân giảm thì phải ở tù bao lâu mới được xét giảm án", "commutation"),
         ("don xin an giam gui qua dau", "commutation"),  # gửi qua (via), not gửi quà (gifts)
+        (
+            "bố tôi được đặc xá và ra trại năm ngoái, về địa phương phải trình diện ở đâu",
+            "after_release",
+        ),
     ],
 )
 def test_the_measure_a_question_asks_about(text: str, measure: str) -> None:
