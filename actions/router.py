@@ -38,19 +38,9 @@ from knowledge.eligibility.suspension import assess_suspension
 from knowledge.eligibility.time_served import add_months
 from knowledge.kb.choose import SAVED_SCORE, Pick, choose, choose_all, published
 from knowledge.kb.compose import CaseReading, Composed, amnesty_reading, compose, reading_of
+from knowledge.kb.message_traits import about_someone, letter_to_staff, refers_back, self_harm
 from knowledge.kb.question_limit import within
-from knowledge.kb.reading import (
-    OWN_MEASURE,
-    Question,
-    Reading,
-    about_someone,
-    letter_to_staff,
-    read,
-    refers_back,
-    self_harm,
-    sentences,
-    urgent_kind,
-)
+from knowledge.kb.reading import OWN_MEASURE, Question, Reading, read, sentences, urgent_kind
 from knowledge.kb.rounds import calendar as round_calendar
 from knowledge.kb.rounds import now_line, resolve, round_of_reading, rules_for
 from knowledge.kb.topics import INTENT_LABELS

@@ -151,10 +151,21 @@ _NOT_ASKING = re.compile(
 _PREFACE = re.compile(r"\b(xin|cho|muon) (\w+ ){0,3}hoi\b")
 
 
+# "Tính đến nay em đủ thời gian chưa ad, án có 2 năm thôi": a yes-no question closed mid-sentence.
+_CLAUSE_ASKS = re.compile(
+    r"\b(co|da|du|duoc|dc)\b( \w+){0,8} (?<!ma )(khong|ko|chua)( (a|ad|ah|anh|chi|ban|nhi|vay))?$"
+)
+
+
 def _asks(part: str, flat: str, *, preface: bool = True) -> bool:
     if _NOT_ASKING.search(flat):
         return False
-    if part.rstrip().endswith("?") or any(q.search(flat) for q in load_cues().question_words):
+    clauses = [_words(folded(c)) for c in part.split(",")[:-1]]
+    if (
+        part.rstrip().endswith("?")
+        or any(q.search(flat) for q in load_cues().question_words)
+        or any(_CLAUSE_ASKS.search(c) for c in clauses)
+    ):
         return not (not preface and _PREFACE.search(flat) and not _interrogative(flat))
     return False
 
@@ -262,57 +273,10 @@ def urgent_kind(text: str) -> str | None:
     return None
 
 
-SELF_HARM = re.compile(
-    r"\b(tu sat|tu hai|tu (cat|rach|dam)|(cat|rach) tay|(muon|doi|dinh) tu tu"
-    r"|(khong|ko|chang) (con )?(muon|thiet) song|chan song|muon chet)\b"
-)
-
-
-def self_harm(text: str) -> bool:
-    """The person speaks of taking their own life or has harmed themselves."""
-    return bool(SELF_HARM.search(_words(folded(text))))
-
-
-_POINTING = re.compile(r"\b(cai|viec|chuyen|vu) (kia|do|nay|ay)\b|^(vay|the) con\b")
-
-
 def special_case_said(key: str, text: str) -> bool:
     """Whether ``text`` says it is the special case entry ``key`` is for (true for any other)."""
     patterns = load_cues().only_when.get(key)
     return not patterns or any(p.search(_words(folded(text))) for p in patterns)
-
-
-KIN = re.compile(
-    r"\b(chong|vo|con|bo|ba|me|anh|chi|em|chau|ong|cau|di|chu|bac|ck|vk|ban|nguoi (nha|than))"
-    r"( trai| gai| ruot| ho| cua)? (toi|em|minh|e|t|chung toi|nha (toi|em|minh))\b"
-    r"|\b(toi|em|minh) (bi|da|dang|duoc)\b"
-)
-
-
-def about_someone(text: str) -> bool:
-    """The message tells of a person ("chồng tôi", "em tôi", "tôi bị..."), not of people in
-    general ("những phạm nhân đang được tạm đình chỉ...")."""
-    return bool(KIN.search(_words(folded(text))))
-
-
-# A letter to the camp's staff, or thanks, that asks nothing: feedback to pass on.
-TO_STAFF = re.compile(
-    r"\b(cam on|biet on|tri an|cam ta"
-    r"|(kinh )?(thua|gui) (cac |quy )?(can bo|ban giam thi|giam thi|thu truong|lanh dao|chi huy))\b"
-)
-
-
-def letter_to_staff(text: str) -> bool:
-    """Thanks, or a letter addressed to the staff ("Thưa các cán bộ! ..."), asking nothing."""
-    every = sentences(text)
-    flat = _words(folded(text))
-    return bool(every) and bool(TO_STAFF.search(flat)) and not any(s.asks for s in every)
-
-
-def refers_back(text: str) -> bool:
-    """A short message that points at something unnamed ("vậy còn cái kia thì sao")."""
-    flat = _words(folded(text))
-    return len(flat.split()) <= 8 and bool(_POINTING.search(flat))
 
 
 # --- Measures and facets -------------------------------------------------------------------------

@@ -372,3 +372,16 @@ def test_questions_within_the_limit(
         for i, (sentence, measure) in enumerate(parts)
     ]
     assert [q.text for q in within(questions, limit)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Tinh den nay em e du thoi gian chua ad, an co 2 nam thoi", True),
+        ("Chồng em đã được giảm án chưa ạ, em không rõ lắm", True),
+        ("Án phí nộp rồi, bồi thường thì chưa, nhà em nghèo lắm", False),
+        ("Em đã hỏi trại rồi mà chưa, giờ vẫn chờ", False),
+    ],
+)
+def test_a_yes_no_question_closed_mid_sentence_asks(text: str, asks: bool) -> None:
+    assert any(s.asks for s in sentences(text)) == asks
