@@ -407,6 +407,8 @@ def _safety(
     living = set(SAFETY_ENTRIES["harm"]) if kind == "death" else AFTER_A_DEATH
     pool = [e for e in entries if e.key not in ALARM_ONLY | living]
     pool = [e for e in pool if e not in safety]  # its questions get the entries that answer them
+    # (one place is kept for a question of another matter: the first steps answer the alarm)
+    about = within(about, SAFETY_QUESTIONS - bool(others))
     picks = choose_all(pool, within([*about, *others], SAFETY_QUESTIONS))
     cases = _case_readings(reading, case, facts, text, session, today) if others else {}
     composed = compose(

@@ -157,14 +157,18 @@ _CLAUSE_ASKS = re.compile(
 )
 
 
+def _closes_early(text: str) -> bool:
+    """A yes-no question closes before the sentence's last comma ("... không, vì ...")."""
+    return any(_CLAUSE_ASKS.search(_words(folded(c))) for c in text.split(",")[:-1])
+
+
 def _asks(part: str, flat: str, *, preface: bool = True) -> bool:
     if _NOT_ASKING.search(flat):
         return False
-    clauses = [_words(folded(c)) for c in part.split(",")[:-1]]
     if (
         part.rstrip().endswith("?")
         or any(q.search(flat) for q in load_cues().question_words)
-        or any(_CLAUSE_ASKS.search(c) for c in clauses)
+        or _closes_early(part)
     ):
         return not (not preface and _PREFACE.search(flat) and not _interrogative(flat))
     return False
@@ -234,7 +238,7 @@ def sentences(text: str) -> list[Sentence]:
     chunks = [piece for chunk in _SPLIT.split(text.strip()) for piece in _run_on(chunk)]
     for number, chunk in enumerate(chunks):
         chunk = chunk.strip(" -•*+\t")
-        stated = chunk.rstrip(" )\"'").endswith((".", "!"))
+        stated = chunk.rstrip(" )\"'").endswith((".", "!")) and not _closes_early(chunk)
         for part in _questions_in(chunk):
             part = part.strip(" ,")
             flat = _words(folded(part))

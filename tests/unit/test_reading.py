@@ -385,3 +385,13 @@ def test_questions_within_the_limit(
 )
 def test_a_yes_no_question_closed_mid_sentence_asks(text: str, asks: bool) -> None:
     assert any(s.asks for s in sentences(text)) == asks
+
+
+def test_a_question_closed_before_a_reason_is_asked_where_question_marks_are_used() -> None:
+    text = (
+        "Em chồng tôi có được xét đặc xá đợt tới không? "
+        "Và làm hồ sơ có phải đóng khoản phí nào không, vì tôi nghe bảo tốn kém lắm."
+    )
+    asked = [q.text for q in read(text).questions]
+    assert any("khoản phí" in q for q in asked)
+    assert read(text).questions[-1].facet == "money"

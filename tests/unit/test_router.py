@@ -161,6 +161,19 @@ def test_an_urgent_message_with_another_question_gets_both(sessions: sessionmake
     assert any(k.startswith(("reduction", "other_sentence")) for k in routed.entries[1:])
 
 
+def test_a_scam_with_many_questions_keeps_a_place_for_another_matter(
+    sessions: sessionmaker[Session],
+) -> None:
+    routed = ask(
+        sessions,
+        "Có người xưng cán bộ trại đòi 80 triệu để lo cho chồng em được đặc xá, em đã chuyển 20 "
+        "triệu. Em có nên chuyển tiếp không? Đây có phải lừa đảo không, em phải làm gì để lấy "
+        "lại tiền? Anh ta dặn không được nói với ai thì sao? Làm hồ sơ đặc xá có mất tiền không?",
+    )
+    assert routed.kind == "safety"
+    assert "fees_free_of_charge" in routed.entries
+
+
 @pytest.mark.parametrize(
     ("text", "first"),
     [
