@@ -259,6 +259,9 @@ def questions_asked(every: list[Sentence]) -> list[Sentence]:
 # --- Urgency -------------------------------------------------------------------------------------
 
 
+_ALIVE = re.compile(r"\b(muon|doi|dinh|thiet) chet\b|\bsap (mat|chet|ra di)\b")
+
+
 def urgent_kind(text: str) -> str | None:
     """``scam``, ``harm``, ``death`` or ``dying`` when the message needs the safety path first;
     words used in an ordinary sense ("lo lắng", "tội đánh bạc", "chạy thận") do not count."""
@@ -267,12 +270,14 @@ def urgent_kind(text: str) -> str | None:
     flat = _words(re.sub(r"\b(cung|rat) lo (?=[.!?])", r"\1 lo lang ", folded(text)))
     for pattern in cues.not_urgent:
         flat = pattern.sub(" _ ", flat)
+    # "muốn chết" (a wish) and "sắp mất" (about to) are not a death that happened
+    alive = _ALIVE.sub(" _ ", flat)
     for kind in ("death", "dying", "harm", "scam"):
-        if any(p.search(flat) for p in cues.urgent[kind]):
+        if any(p.search(alive if kind == "death" else flat) for p in cues.urgent[kind]):
             return kind
     if MONEY.search(flat) and any(p.search(flat) for p in cues.scam_if_money):
         return "scam"
-    if DEATH.search(flat) and CUSTODY.search(flat):  # "chết", "tử vong" of someone held
+    if DEATH.search(alive) and CUSTODY.search(flat):  # "chết", "tử vong" of someone held
         return "death"
     return None
 

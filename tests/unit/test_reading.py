@@ -31,6 +31,8 @@ URGENT = [
     ("scam", "vợ người cùng đội khoe đã đưa 50 triệu cho cán bộ để được đưa vào danh sách"),
     ("scam", "co sdt la goi bao chuyen tien lam thu tuc dac xa, e phai lam sao"),
     ("scam", "can bo trai bao phai nop het tien 50tr moi dc xet dac xa"),  # a sum demanded
+    ("harm", "con e goi ve noi muon chet, ko chiu noi trong trai nua"),  # a wish, not a death
+    ("dying", "bố em ung thư sắp mất trong trại, gia đình xin cho ông về nhà"),  # about to die
 ]
 ORDINARY = [
     "đặc xá có mất tiền không ạ",
