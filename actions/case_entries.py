@@ -254,6 +254,16 @@ def _asks_priority(question: Question) -> bool:
     )
 
 
+# Someone outside the family, or a name to look up on the list: the assistant neither confirms
+# nor denies anything about a person, and says where the lists are posted.
+NAMED_PERSON = "results_named_person"
+THIRD_PARTY = re.compile(
+    r"\b(hang xom|nguoi quen|nguoi (lang|trong xom|cung xa|cung thon)|dong nghiep|ca si"
+    r"|nguoi noi tieng|(nguyen|cuu) (tong )?(giam doc|chu tich|pho chu tich|bo truong|bi thu))\b"
+    r"|\b(tra|kiem tra|xem) (giup|dum|ho|duoc)\b( \w+){0,8} (ten|danh sach)\b"
+)
+
+
 # What a question asks, when the case told decides the answer ("có được không", "bao lâu"); a
 # question on money, papers or effects names its own subject ("bồi thường chưa trả hết thì sao").
 CASE_FACETS = frozenset({"overview", "conditions", "timing", "documents"})
@@ -276,6 +286,12 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     if asks and _asks_priority(question):
         prefer = tuple(GROUP_ENTRY[g] for g in sorted(groups) if g in GROUP_ENTRY)
         question = replace(question, prefer=prefer)
+    if (
+        question.measure == "amnesty"
+        and question.facet != "money"
+        and THIRD_PARTY.search(fold(text))
+    ):
+        question = replace(question, prefer=(*question.prefer, NAMED_PERSON))
     ground = question.measure in ("postponement", "suspension") and question.facet in (
         "conditions",
         "overview",

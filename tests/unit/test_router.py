@@ -276,6 +276,16 @@ def test_a_story_about_a_past_round_is_read_as_of_today(sessions: sessionmaker[S
     assert "tính đến 06/12/2026" in reply(routed)
 
 
+def test_a_neighbour_named_is_neither_confirmed_nor_denied(sessions: sessionmaker[Session]) -> None:
+    routed = ask(
+        sessions,
+        "Anh Đỗ Văn Khải hàng xóm nhà tôi đang ở trại giam, án 7 năm tội lừa đảo. Đợt đặc xá "
+        "năm nay anh Khải có được tha không?",
+        "ask_results",
+    )
+    assert "results_named_person" in routed.entries
+
+
 def test_last_year_is_2025_with_its_total(sessions: sessionmaker[Session]) -> None:
     routed = ask(sessions, "năm ngoái có bao nhiêu người được đặc xá", "ask_results")
     assert "22.081" in reply(routed)
