@@ -13,6 +13,7 @@ from typing import Any
 
 from knowledge.eligibility.case import Case
 from knowledge.kb.choose import Pick
+from knowledge.kb.message_traits import about_someone
 from knowledge.kb.reading import Question, held_before_trial
 from knowledge.models import Entry
 from vietnamese.text import fold
@@ -262,6 +263,9 @@ THIRD_PARTY = re.compile(
     r"|nguoi noi tieng|(nguyen|cuu) (tong )?(giam doc|chu tich|pho chu tich|bo truong|bi thu))\b"
     r"|\b(tra|kiem tra|xem) (giup|dum|ho|duoc)\b( \w+){0,8} (ten|danh sach)\b"
 )
+GRANTED_ASKED = re.compile(
+    r"\b(co|da)( phai)? (duoc|dc) (\w+ ){0,3}(dac xa|an xa|tha|ve)\b|\bco ten\b"
+)
 
 
 # What a question asks, when the case told decides the answer ("có được không", "bao lâu"); a
@@ -286,12 +290,10 @@ def with_case_words(question: Question, case: Case, text: str = "") -> Question:
     if asks and _asks_priority(question):
         prefer = tuple(GROUP_ENTRY[g] for g in sorted(groups) if g in GROUP_ENTRY)
         question = replace(question, prefer=prefer)
-    if (
-        question.measure == "amnesty"
-        and question.facet != "money"
-        and THIRD_PARTY.search(fold(text))
-    ):
-        question = replace(question, prefer=(*question.prefer, NAMED_PERSON))
+    asked = fold(question.text)
+    if THIRD_PARTY.search(fold(text)) and GRANTED_ASKED.search(asked) and not about_someone(asked):
+        hints = f"{question.hints} người quen hàng xóm một người cụ thể".strip()
+        question = replace(question, prefer=(*question.prefer, NAMED_PERSON), hints=hints)
     ground = question.measure in ("postponement", "suspension") and question.facet in (
         "conditions",
         "overview",
