@@ -154,11 +154,11 @@ def test_legal_payments_and_prison_time_are_not_urgent(text: str) -> None:
 
 
 def _dev_set() -> dict[str, list[dict[str, str]]]:
-    """Both development sets (the second written later, by another writer, blind)."""
+    """The development sets (each later one written by another writer, blind)."""
     import yaml
 
     merged: dict[str, list[dict[str, str]]] = {"urgent": [], "ordinary": []}
-    for name in ("urgent_dev.yml", "urgent_dev_2.yml"):
+    for name in ("urgent_dev.yml", "urgent_dev_2.yml", "urgent_dev_3.yml"):
         data = yaml.load(
             Path(__file__).with_name(name).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader
         )
@@ -167,12 +167,14 @@ def _dev_set() -> dict[str, list[dict[str, str]]]:
     return merged
 
 
-def test_the_development_set_of_urgent_messages_is_caught() -> None:
+def test_the_development_set_of_urgent_messages_is_caught_as_their_kind() -> None:
     """Written by a second writer, blind to the held-out urgent set (tests/heldout/urgent.yml),
     which the benchmark measures: this set is for development and may be tuned on."""
     urgent = _dev_set()["urgent"]
     missed = [u["text"][:60] for u in urgent if urgent_kind(u["text"]) is None]
     assert len(missed) <= len(urgent) // 20, missed  # at least 95 %
+    other_kind = [u["text"][:60] for u in urgent if urgent_kind(u["text"]) not in (None, u["kind"])]
+    assert len(other_kind) <= len(urgent) // 20, other_kind  # a death is not a dying prisoner
 
 
 def test_the_development_set_of_ordinary_messages_stays_off_the_safety_path() -> None:
