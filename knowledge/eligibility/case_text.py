@@ -334,7 +334,10 @@ def _ages(t: CaseText) -> dict[str, int]:
     ages: dict[str, int] = {}
     for m in re.finditer(r"\b(\d{1,3}) tuoi\b", t.joined):
         age = int(m.group(1))
-        before = re.split(r"[|,]", t.joined[max(0, m.start() - 40) : m.start()])[-1]
+        clauses = re.split(r"[|,]", t.joined[max(0, m.start() - 60) : m.start()])
+        before = clauses[-1]
+        if not before.strip() and len(clauses) > 1 and INTRODUCES.search(clauses[-2]):
+            before = "toi"  # "Tôi tên là Hạnh, 45 tuổi": the writer introduces herself
         if re.search(r"\b(con|chau)\b( \w+){0,2}$", before) and not re.search(
             r"\b(pham toi|gay an)\b", before
         ):
@@ -359,6 +362,7 @@ def _ages(t: CaseText) -> dict[str, int]:
 
 
 WRITER = frozenset({"toi", "tui", "minh", "em", "e"})
+INTRODUCES = re.compile(r"^\s*(toi|tui|minh|em) (ten (la )?|la )")
 AGE_FILLERS = frozenset({"nam", "nay", "hien", "da", "cung", "thi", "la", "duoc"})
 OWNERS = frozenset(
     {"chong", "ck", "vo", "vk", "con", "bo", "cha", "me", "anh", "chi", "em", "trai", "gai"}

@@ -540,6 +540,8 @@ def test_the_arrest_date_not_the_judgment_date(text: str, expected: dict[str, in
         ("Em trai tôi 25 tuổi, bị 3 năm tù", "age_now", 25),
         ("bố tôi năm nay 72 tuổi, bị 5 năm tù", "age_now", 72),
         ("Chao chi, ong noi em nam nay 72 tuoi roi, bi an 9 nam tu toi trom cap.", "age_now", 72),
+        ("Tôi tên là Hạnh, 72 tuổi. Chồng tôi là Bình, bị xử 6 năm tù.", "age_now", None),
+        ("Chồng tôi là Lê Văn Bình, 72 tuổi, bị xử 6 năm tù.", "age_now", 72),
         # earlier sentences told as times are prior convictions, unless cleared
         (
             "Trước đó cháu đã 2 lần bị xử tù vì trộm cắp, chưa được xóa án tích.",
