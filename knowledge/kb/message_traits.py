@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.kb.reading import folded, sentences
-
-
-def _flat(text: str) -> str:
-    """The folded words of ``text``, without punctuation."""
-    return re.sub(r"\s+", " ", re.sub(r"[^\w/ ]", " ", folded(text))).strip()
-
+from knowledge.kb.reading import flat_words, sentences
 
 SELF_HARM = re.compile(
     r"\b(tu sat|tu hai|tu (cat|rach|dam)|(cat|rach) tay|(muon|doi|dinh) tu tu"
@@ -22,7 +16,7 @@ SELF_HARM = re.compile(
 
 def self_harm(text: str) -> bool:
     """The person speaks of taking their own life or has harmed themselves."""
-    return bool(SELF_HARM.search(_flat(text)))
+    return bool(SELF_HARM.search(flat_words(text)))
 
 
 _POINTING = re.compile(r"\b(cai|viec|chuyen|vu) (kia|do|nay|ay)\b|^(vay|the) con\b")
@@ -38,7 +32,7 @@ KIN = re.compile(
 def about_someone(text: str) -> bool:
     """The message tells of a person ("chồng tôi", "em tôi", "tôi bị..."), not of people in
     general ("những phạm nhân đang được tạm đình chỉ...")."""
-    return bool(KIN.search(_flat(text)))
+    return bool(KIN.search(flat_words(text)))
 
 
 # A letter to the camp's staff, or thanks, that asks nothing: feedback to pass on.
@@ -51,11 +45,11 @@ TO_STAFF = re.compile(
 def letter_to_staff(text: str) -> bool:
     """Thanks, or a letter addressed to the staff ("Thưa các cán bộ! ..."), asking nothing."""
     every = sentences(text)
-    flat = _flat(text)
+    flat = flat_words(text)
     return bool(every) and bool(TO_STAFF.search(flat)) and not any(s.asks for s in every)
 
 
 def refers_back(text: str) -> bool:
     """A short message that points at something unnamed ("vậy còn cái kia thì sao")."""
-    flat = _flat(text)
+    flat = flat_words(text)
     return len(flat.split()) <= 8 and bool(_POINTING.search(flat))

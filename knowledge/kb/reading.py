@@ -112,6 +112,11 @@ def _words(flat: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w/ ]", " ", flat)).strip()
 
 
+def flat_words(text: str) -> str:
+    """The folded words of ``text``, without punctuation."""
+    return _words(folded(text))
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str  # as the family wrote it
